@@ -1,0 +1,71 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import GovernmentLayer, Profile
+from .validators import display_name_key, normalise_display_name, validate_display_name
+
+
+class DisplayNameMixin:
+    """Normalise (NFKC, no bidi controls) and keep display names unique ignoring case."""
+
+    profile_pk = None
+
+    def clean_display_name(self):
+        name = normalise_display_name(self.cleaned_data["display_name"])
+        validate_display_name(name)
+        taken = Profile.objects.filter(display_name_key=display_name_key(name))
+        if self.profile_pk:
+            taken = taken.exclude(pk=self.profile_pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This display name is already taken."))
+        return name
+
+
+class SignupForm(DisplayNameMixin, AllauthSignupForm):
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=60,
+        help_text=_("How colleagues see you, for example “Anna de Vries”."),
+    )
+    organisation = forms.CharField(
+        label=_("Organisation"), max_length=120, required=False,
+        help_text=_("For example “Waterschap Vechtstromen” or “Gemeente Twenterand”."),
+    )
+    government_layer = forms.ChoiceField(
+        label=_("Government layer"), choices=[("", "—"), *GovernmentLayer.choices],
+        required=False,
+    )
+
+    field_order = ["email", "username", "display_name", "organisation", "government_layer",
+                   "password1", "password2"]
+
+    def save(self, request):
+        user = super().save(request)
+        services.create_profile(
+            user=user,
+            display_name=self.cleaned_data["display_name"],
+            organisation=self.cleaned_data.get("organisation", ""),
+            government_layer=self.cleaned_data.get("government_layer", ""),
+        )
+        return user
+
+
+class ProfileForm(DisplayNameMixin, forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["display_name", "organisation", "government_layer", "job_title", "bio"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 5, "maxlength": 1000})}
+        labels = {
+            "display_name": _("Display name"), "organisation": _("Organisation"),
+            "government_layer": _("Government layer"), "job_title": _("Job title"),
+            "bio": _("Short bio"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.profile_pk = self.instance.pk
+
+    def _post_clean(self):
+        # The service validates and saves the model; the form only cleans the input.
+        pass

@@ -1,0 +1,64 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils.translation import gettext as _
+
+LAST_ACTIVITY = "werkplaats_last_activity"
+LOGGED_IN_AT = "werkplaats_logged_in_at"
+# Writing the session on every request costs a write per page; a 30-second granularity is
+# invisible against a 30-minute timeout.
+_TOUCH_GRANULARITY = 30
+
+
+class SessionTimeoutMiddleware:
+    """Idle timeout and absolute lifetime for logged-in sessions.
+
+    The page learns the seconds left (request.session_seconds_left) so the browser can warn
+    before it ends (WCAG 2.2.1); `accounts:keepalive` resets the idle clock.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.session_seconds_left = None
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            logged_in_at = session.setdefault(LOGGED_IN_AT, now)
+            last = session.get(LAST_ACTIVITY, now)
+            idle_expired = now - last > settings.SESSION_IDLE_TIMEOUT
+            lifetime_over = now - logged_in_at > settings.SESSION_ABSOLUTE_LIFETIME
+            if idle_expired or lifetime_over:
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were logged out after %(minutes)d minutes without activity.")
+                    % {"minutes": settings.SESSION_IDLE_TIMEOUT // 60}
+                    if idle_expired
+                    else _("Your session has ended; please log in again."),
+                )
+            else:
+                if now - last >= _TOUCH_GRANULARITY or LAST_ACTIVITY not in session:
+                    session[LAST_ACTIVITY] = now
+                    last = now
+                request.session_seconds_left = int(
+                    min(
+                        settings.SESSION_IDLE_TIMEOUT - (now - last),
+                        settings.SESSION_ABSOLUTE_LIFETIME - (now - logged_in_at),
+                    )
+                )
+        return self.get_response(request)
+
+
+def touch_session(request) -> int:
+    """Reset the idle clock (the "stay logged in" button); returns the seconds left."""
+    now = time.time()
+    request.session[LAST_ACTIVITY] = now
+    logged_in_at = request.session.setdefault(LOGGED_IN_AT, now)
+    return int(
+        min(settings.SESSION_IDLE_TIMEOUT,
+            settings.SESSION_ABSOLUTE_LIFETIME - (now - logged_in_at))
+    )

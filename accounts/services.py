@@ -1,0 +1,43 @@
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from .models import Profile, User
+from .validators import display_name_key, normalise_display_name
+
+PROFILE_FIELDS = ("display_name", "organisation", "government_layer", "job_title", "bio")
+
+
+@transaction.atomic
+def create_profile(*, user: User, display_name: str, **fields) -> Profile:
+    profile = Profile(user=user, **{k: v for k, v in fields.items() if k in PROFILE_FIELDS})
+    profile.display_name = normalise_display_name(display_name) or user.username
+    profile.display_name_key = display_name_key(profile.display_name)
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+def ensure_profile(*, user: User) -> Profile:
+    """Accounts made outside sign-up (createsuperuser, admin) get a profile on first need."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        name, n = user.username, 1
+        while Profile.objects.filter(display_name_key=display_name_key(name)).exists():
+            n += 1
+            name = f"{user.username} {n}"
+        return create_profile(user=user, display_name=name)
+
+
+@transaction.atomic
+def update_profile(*, actor: User, profile: Profile, **fields) -> Profile:
+    if actor.pk != profile.user_id and not actor.is_staff:
+        raise PermissionDenied
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(profile, name, fields[name])
+    profile.display_name = normalise_display_name(profile.display_name)
+    profile.display_name_key = display_name_key(profile.display_name)
+    profile.full_clean()
+    profile.save()
+    return profile

@@ -1,0 +1,55 @@
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from regions import selectors as region_selectors
+from regions.models import ProgrammeCategory
+
+
+def home(request):
+    regions = list(region_selectors.list_regions(viewer=request.user))
+    groups = []
+    for value, label in [*ProgrammeCategory.choices, ("", None)]:
+        members = [r for r in regions if r.category == value]
+        if members:
+            groups.append({"category": value, "label": label, "regions": members})
+    return render(request, "home.html", {"region_groups": groups, "region_count": len(regions)})
+
+
+def accessibility(request):
+    return render(request, "pages/accessibility.html")
+
+
+def privacy(request):
+    return render(request, "pages/privacy.html")
+
+
+@never_cache
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def bad_request(request, exception=None):
+    return render(request, "errors/400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    reason = str(exception) if exception and str(exception) else ""
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "errors/500.html", status=500)
+
+
+def search(request):
+    """The header search box's target. Forum search (issue #3) fills in the results."""
+    query = request.GET.get("q", "")[:200]
+    return render(request, "search.html", {"search_query": query})

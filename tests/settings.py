@@ -1,0 +1,14 @@
+"""The site's own settings, served over plain http as in `make run`, with a quick password
+hasher. The SQLite test database is a file so the daphne process of the browser tests sees it."""
+
+import os
+
+os.environ.setdefault("LOCAL_HTTP", "1")
+
+from community.settings import *  # noqa: E402,F403
+from community.settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
