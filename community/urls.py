@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from forums import views as forum_views
+
 from . import views
 
 handler400 = "community.views.bad_request"
@@ -12,11 +14,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),
-    path("zoeken/", views.search, name="search"),
+    path("zoeken/", forum_views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("regio/", include("regions.urls")),
+    path("", include("forums.urls")),
     path("beheer/", admin.site.urls),
 ]

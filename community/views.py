@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from forums import selectors as forum_selectors
 from regions import selectors as region_selectors
 from regions.models import ProgrammeCategory
 
@@ -14,7 +15,11 @@ def home(request):
         members = [r for r in regions if r.category == value]
         if members:
             groups.append({"category": value, "label": label, "regions": members})
-    return render(request, "home.html", {"region_groups": groups, "region_count": len(regions)})
+    return render(request, "home.html", {
+        "region_groups": groups, "region_count": len(regions),
+        "latest_threads": forum_selectors.list_latest_threads(viewer=request.user)[:8],
+        "national_forums": forum_selectors.list_national_forums(viewer=request.user),
+    })
 
 
 def accessibility(request):
@@ -48,8 +53,3 @@ def page_not_found(request, exception=None):
 def server_error(request):
     return render(request, "errors/500.html", status=500)
 
-
-def search(request):
-    """The header search box's target. Forum search (issue #3) fills in the results."""
-    query = request.GET.get("q", "")[:200]
-    return render(request, "search.html", {"search_query": query})

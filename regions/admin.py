@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, MembershipRequest, Region
+from .signals import region_created
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,6 +26,11 @@ class RegionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(num_members=Count("memberships"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            region_created.send(sender=Region, region=obj)
 
     @admin.display(description=_("members"), ordering="num_members")
     def members(self, obj):

@@ -24,9 +24,8 @@ def _service_missing(marker: str) -> str | None:
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
         except redis.RedisError as error:
             return f"Redis at REDIS_URL does not answer: {error}"
-    elif marker == "browser":
-        if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-            return f"needs Chromium at {CHROMIUM} (Debian package chromium)"
+    elif marker == "browser" and not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        return f"needs Chromium at {CHROMIUM} (Debian package chromium)"
     return None
 
 

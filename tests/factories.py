@@ -48,3 +48,30 @@ def make_member(*, region: Region, user: User | None = None, role: str = Role.ME
     user = user or make_user(mfa=role != Role.MEMBER, **user_fields)
     Membership.objects.create(user=user, region=region, role=role)
     return user
+
+
+def make_forums(region: Region | None = None):
+    """A region's standard forums: (algemeen: members, verslagen: public, vragen: public)."""
+    from forums import services as forum_services
+
+    return forum_services.create_region_forums(region=region or make_region())
+
+
+def make_thread(*, forum=None, author: User | None = None, title: str = "Een onderwerp",
+                body: str = "Eerste bericht.", kind: str = "discussion", **kwargs):
+    from forums import services as forum_services
+
+    if forum is None:
+        forum = make_forums()[2]
+    if author is None:
+        author = make_member(region=forum.region) if forum.region else make_user()
+    return forum_services.create_thread(actor=author, forum=forum, title=title, body=body,
+                                        kind=kind, **kwargs)
+
+
+def make_post(*, thread, author: User | None = None, body: str = "Een reactie."):
+    from forums import services as forum_services
+
+    if author is None:
+        author = make_member(region=thread.forum.region) if thread.forum.region else make_user()
+    return forum_services.create_post(actor=author, thread=thread, body=body)

@@ -53,9 +53,10 @@ def _get_application():
 class _ServerSetup:
     """Runs in the forked server process just before it starts serving."""
 
-    def __init__(self, mail_dir: Path, log_file: Path):
+    def __init__(self, mail_dir: Path, log_file: Path, db_blocker):
         self.mail_dir = mail_dir
         self.log_file = log_file
+        self.db_blocker = db_blocker
 
     def __call__(self):
         from django.conf import settings
@@ -67,6 +68,9 @@ class _ServerSetup:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
+        # The fork copied pytest-django's "no database access outside db tests" guard; the
+        # server serves every test, so it lifts the guard for good.
+        self.db_blocker.unblock()
         # Only the test process needs the async-safety escape hatch.
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         # The test process cannot read this process's locmem outbox: write mail to files.
@@ -104,7 +108,7 @@ def live_server_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
     process = _ForkedDaphneProcess(
         host="127.0.0.1", get_application=_get_application,
-        setup=_ServerSetup(mail_dir, log_file),
+        setup=_ServerSetup(mail_dir, log_file, django_db_blocker),
     )
     process.start()
     deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -218,10 +222,35 @@ def browser(playwright):
         browser.close()
 
 
+def _watch(context, problems: list[str]) -> None:
+    """Records what a visitor's browser would complain about: script errors, Content
+    Security Policy violations and other console errors, failed sub-resources (CSS, JS,
+    images). Pages answering 4xx on purpose (the 404 test) are documents, not sub-resources."""
+
+    def on_console(message):
+        # A failed load also logs "Failed to load resource"; on_response names the URL.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console error on {message.page and message.page.url}: "
+                            f"{message.text}")
+
+    def on_response(response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            problems.append(f"{response.status} for {response.request.resource_type} "
+                            f"{response.url}")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: problems.append(f"script error: {error.error}"))
+    context.on("response", on_response)
+
+
 @pytest.fixture
 def new_context(browser, live_url):
-    """Factory for extra, isolated browser contexts (a second person at another computer)."""
-    contexts = []
+    """Factory for extra, isolated browser contexts (a second person at another computer).
+
+    `language` sets Django's language cookie; without it the browser's locale (nl-NL) decides.
+    A test fails if a page showed script errors, CSP violations or failed sub-resources.
+    """
+    contexts, problems = [], []
 
     def make(*, locale: str = "nl-NL", language: str | None = None):
         context = browser.new_context(locale=locale, base_url=live_url)
@@ -229,12 +258,15 @@ def new_context(browser, live_url):
         if language:
             context.add_cookies([{"name": "django_language", "value": language,
                                   "url": live_url}])
+        _watch(context, problems)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    if problems:
+        pytest.fail("The browser reported problems:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
@@ -248,8 +280,8 @@ def page(context):
 
 
 def log_in_context(context, user, live_url: str) -> None:
-    """Gives `context` a logged-in session for `user`, as if they had just logged in with
-    their password (allauth's reauthentication check sees a fresh password login)."""
+    """Gives `context` a logged-in session for `user`, as if they had just logged in and
+    confirmed their password (so allauth's reauthentication check passes)."""
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
     from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
     from django.conf import settings
@@ -258,8 +290,9 @@ def log_in_context(context, user, live_url: str) -> None:
     client = Client()
     client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     session = client.session
+    # A fresh password (re)authentication: allauth asks for one before MFA changes.
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "email": user.email},
+        {"method": "password", "at": time.time(), "email": user.email, "reauthenticated": True},
     ]
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from community.urls import handler500, urlpatterns as site_urlpatterns  # noqa: F401
+from community.urls import handler500  # noqa: F401
+from community.urls import urlpatterns as site_urlpatterns
 
 
 def broken(request):

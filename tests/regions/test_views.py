@@ -1,6 +1,6 @@
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from regions.models import Membership, MembershipRequest, Region, Role
@@ -97,8 +97,7 @@ def test_request_closed_region_keeps_typed_text_on_error(client):
     response = client.post(url, {"motivation": too_long})
     assert response.status_code == 200
     assert too_long in response.content.decode()
-    assert "maximaal 1000" in response.content.decode() or "hoogstens 1000" in \
-        response.content.decode()
+    assert "niet meer dan 1000 tekens" in response.content.decode()
     assert not MembershipRequest.objects.exists()
 
 

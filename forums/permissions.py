@@ -1,0 +1,168 @@
+"""Who may see and do what in the forums, built on regions.permissions.
+
+Every page, form, search query and feed (and later every socket, notification and API call)
+asks here. The queryset filters and the object checks state each rule side by side, and a test
+matrix runs both so lists and detail pages agree.
+
+- public forum: anyone reads; members of its region post (anyone logged in, for a national forum)
+- members forum: members of its region read and post (anyone logged in, for a national forum)
+- staff forum: staff only
+"""
+
+from django.db.models import Q, QuerySet
+
+from accounts.mfa import has_mfa
+from regions import permissions as region_permissions
+from regions.models import Role
+
+from .models import Forum, Post, Thread
+
+PUBLIC, MEMBERS, STAFF = Forum.Visibility.PUBLIC, Forum.Visibility.MEMBERS, Forum.Visibility.STAFF
+
+
+def _is_staff(user) -> bool:
+    return user.is_authenticated and user.is_staff
+
+
+def _forum_q(user, prefix: str = "") -> Q:
+    """The readable-forum rule as a filter; `prefix` points at the forum from another model."""
+    public = Q(**{f"{prefix}visibility": PUBLIC})
+    if not user.is_authenticated:
+        return public
+    region_ids = region_permissions.member_region_ids(user)
+    member_visible = Q(**{f"{prefix}visibility": MEMBERS}) & (
+        Q(**{f"{prefix}region__isnull": True}) | Q(**{f"{prefix}region_id__in": region_ids})
+    )
+    return public | member_visible
+
+
+def visible_forums(user, forums: QuerySet[Forum]) -> QuerySet[Forum]:
+    if _is_staff(user):
+        return forums
+    return forums.filter(_forum_q(user), is_archived=False)
+
+
+def can_view_forum(user, forum: Forum) -> bool:
+    if _is_staff(user):
+        return True
+    if forum.is_archived:
+        return False
+    if forum.visibility == PUBLIC:
+        return True
+    if forum.visibility == MEMBERS and user.is_authenticated:
+        return forum.region_id is None or region_permissions.is_member(user, forum.region)
+    return False
+
+
+def visible_threads(user, threads: QuerySet[Thread]) -> QuerySet[Thread]:
+    if _is_staff(user):
+        return threads
+    return threads.filter(_forum_q(user, "forum__"), forum__is_archived=False)
+
+
+def can_view_thread(user, thread: Thread) -> bool:
+    return can_view_forum(user, thread.forum)
+
+
+def visible_posts(user, posts: QuerySet[Post]) -> QuerySet[Post]:
+    if _is_staff(user):
+        return posts
+    return posts.filter(_forum_q(user, "thread__forum__"), thread__forum__is_archived=False)
+
+
+def can_take_part(user, forum: Forum) -> bool:
+    """Posting rights in a forum the user can see."""
+    if not user.is_authenticated or not can_view_forum(user, forum):
+        return False
+    if _is_staff(user) or forum.region_id is None:
+        return True
+    return region_permissions.is_member(user, forum.region)
+
+
+def is_moderator(user, forum: Forum) -> bool:
+    """Moderator of the forum's region (or staff), with MFA; national forums: staff only."""
+    if not user.is_authenticated or not has_mfa(user):
+        return False
+    if user.is_staff:
+        return True
+    return forum.region_id is not None and \
+        region_permissions.role_in(user, forum.region) == Role.MODERATOR
+
+
+def can_start_thread(user, forum: Forum) -> bool:
+    if not can_take_part(user, forum):
+        return False
+    if forum.staff_only_threads:
+        return _is_staff(user)
+    return True
+
+
+def can_start_report(user, forum: Forum) -> bool:
+    """Reports are for regional reporters and moderators of the region (with MFA)."""
+    if not can_start_thread(user, forum) or forum.region_id is None:
+        return False
+    if not has_mfa(user):
+        return False
+    return _is_staff(user) or region_permissions.role_in(user, forum.region) in (
+        Role.REPORTER, Role.MODERATOR)
+
+
+def holds_reporter_role(user, forum: Forum) -> bool:
+    """The role without the MFA requirement, to send the user to set it up."""
+    return forum.region_id is not None and (
+        _is_staff(user) or region_permissions.role_in(user, forum.region)
+        in (Role.REPORTER, Role.MODERATOR))
+
+
+def can_reply(user, thread: Thread) -> bool:
+    if not can_take_part(user, thread.forum):
+        return False
+    return not thread.is_locked or is_moderator(user, thread.forum)
+
+
+def can_edit_post(user, post: Post) -> bool:
+    if post.is_deleted or not can_view_thread(user, post.thread):
+        return False
+    if is_moderator(user, post.thread.forum):
+        return True
+    return user.is_authenticated and post.author_id == user.pk and not post.thread.is_locked \
+        and can_take_part(user, post.thread.forum)
+
+
+def can_delete_post(user, post: Post) -> bool:
+    return can_edit_post(user, post)
+
+
+def can_react(user, post: Post) -> bool:
+    return not post.is_deleted and can_take_part(user, post.thread.forum)
+
+
+def can_view_history(user, post: Post) -> bool:
+    return user.is_authenticated and can_view_thread(user, post.thread) and (
+        post.author_id == user.pk or is_moderator(user, post.thread.forum))
+
+
+def can_accept_answer(user, thread: Thread) -> bool:
+    if thread.kind != Thread.Kind.QUESTION or not can_view_thread(user, thread):
+        return False
+    return (user.is_authenticated and thread.author_id == user.pk) or \
+        is_moderator(user, thread.forum)
+
+
+def can_moderate_thread(user, thread: Thread) -> bool:
+    return is_moderator(user, thread.forum)
+
+
+def can_watch(user, thread: Thread) -> bool:
+    return user.is_authenticated and can_view_thread(user, thread)
+
+
+def can_manage_forums(user, region) -> bool:
+    """Add, rename, reorder and archive the forums of a region (national: staff)."""
+    if region is None:
+        return _is_staff(user) and has_mfa(user)
+    return region_permissions.can_manage_region(user, region)
+
+
+def can_curate_tags(user, region) -> bool:
+    return can_manage_forums(user, region)

@@ -1,0 +1,358 @@
+"""Markdown for forum posts, rendered once when a post is written and stored as HTML.
+
+Two layers, so one mistake does not open a hole: markdown-it (raw HTML off) only emits
+the tags and URLs we let it, then nh3 drops whatever is not on the allow-list anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import quote
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import StateBlock, table
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline, image, link
+from markdown_it.token import Token
+
+MAX_SOURCE_LENGTH = 20_000
+
+EXTERNAL_REL = "nofollow noopener noreferrer ugc"
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# Limits that keep a worst-case post (MAX_SOURCE_LENGTH characters) in the tens of
+# milliseconds and its HTML in the hundreds of kilobytes; real posts never reach them.
+MAX_NESTING = 20  # 20 nested quotes/lists is deeper than any real post
+MAX_URL_LENGTH = 2048
+MAX_LINK_SPAN = 4096  # "[text](url "title")" must close within this many characters
+MAX_URL_CHARS = 50_000  # per post: one long [ref] definition used 3,000 times is a bomb
+MAX_TABLE_COLUMNS = 32
+MAX_TABLE_ROWS = 200
+
+# --- URLs ------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def is_site_path(url: str) -> bool:
+    """A path on this site ("/bericht/12/"); "//host" and "/\\host" leave the site."""
+    return url.startswith("/") and url[1:2] not in ("/", "\\")
+
+
+def _is_allowed_url(url: str) -> bool:
+    # Called on the normalised URL: entities decoded, whitespace and controls
+    # percent-encoded, so "java&#x09;script:" arrives as "java%09script:" (no scheme).
+    if len(url) > MAX_URL_LENGTH:
+        return False
+    if is_site_path(url):
+        return True
+    scheme = _SCHEME.match(url)
+    return scheme is not None and scheme.group(1).lower() in SAFE_SCHEMES
+
+
+def _normalize_link(url: str) -> str:
+    # A protocol-relative link goes to another host: say so, so it is treated as external.
+    if url.startswith("//"):
+        url = "https:" + url
+    return normalizeLink(url)
+
+
+# --- Parser guards ---------------------------------------------------------------------
+
+InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _bounded_link_rule(rule: InlineRule) -> InlineRule:
+    """Stop "[[[[..." from scanning the rest of the post once per bracket (quadratic)."""
+
+    def bounded(state: StateInline, silent: bool) -> bool:
+        limit = min(state.posMax, state.pos + MAX_LINK_SPAN)
+        if state.src.find("]", state.pos, limit) < 0:
+            return False
+        old_max = state.posMax
+        state.posMax = limit
+        try:
+            return rule(state, silent)
+        finally:
+            state.posMax = old_max
+
+    return bounded
+
+
+def _bounded_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    # A 3,000-column header over 4,000 one-character rows autocompletes millions of
+    # cells; cap both sides. Rows past the cap continue as an ordinary paragraph.
+    header_start = state.bMarks[start_line] + state.tShift[start_line]
+    if state.src.count("|", header_start, state.eMarks[start_line]) > MAX_TABLE_COLUMNS + 1:
+        return False
+    return table(state, start_line, min(end_line, start_line + 2 + MAX_TABLE_ROWS), silent)
+
+
+def _cap_url_expansion(state: StateCore) -> None:
+    # Reference definitions are the one way a short source repeats long text; past the
+    # budget, links become their text and images their alt text.
+    budget = MAX_URL_CHARS
+    for block in state.tokens:
+        dropping = False
+        for token in block.children or ():
+            if token.type in ("link_open", "image"):
+                url = token.attrGet("href") or token.attrGet("src") or ""
+                budget -= len(str(url)) + len(str(token.attrGet("title") or ""))
+                dropping = budget < 0
+                if dropping:
+                    if token.type == "image":
+                        token.children = None
+                    token.type, token.tag, token.nesting, token.attrs = "text", "", 0, {}
+            elif token.type == "link_close" and dropping:
+                token.type, token.tag, token.nesting, token.content = "text", "", 0, ""
+
+
+_HEADING_TAGS = {"h1": "h3", "h2": "h4", "h3": "h5", "h4": "h6", "h5": "h6", "h6": "h6"}
+
+
+def _demote_headings(state: StateCore) -> None:
+    # Posts sit under the page's h1 (thread title) and h2 ("Posts"); "# Title" is an h3.
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = _HEADING_TAGS[token.tag]
+
+
+# --- Mentions --------------------------------------------------------------------------
+
+_MENTION = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_.-]*)")
+_URL_IN_TEXT = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.|mailto:)\S*", re.IGNORECASE)
+# A handle glued to one of these is part of an address, URL or word ("anna@example.nl",
+# "example.nl/@anna", "a=@b", "\@anna" written as an escape).
+_GLUE = frozenset("_.+-/:@=&#%~\\")
+
+
+def _is_glued(char: str) -> bool:
+    return char.isalnum() or char in _GLUE
+
+
+def _find_mentions(text: str, before: str, after: str) -> list[tuple[int, int, str]]:
+    """(start, end, username) of each @handle in one text token.
+
+    `before`/`after` are the neighbouring characters in the same line of text (escapes
+    and entities are separate tokens), so "x\\_@anna" is still seen as glued.
+    """
+    urls = [match.span() for match in _URL_IN_TEXT.finditer(text)]
+    url_index = 0
+    found = []
+    for match in _MENTION.finditer(text):
+        at = match.start()
+        while url_index < len(urls) and urls[url_index][1] <= at:
+            url_index += 1
+        if url_index < len(urls) and urls[url_index][0] <= at:
+            continue
+        if _is_glued(text[at - 1] if at else before):
+            continue
+        following = text[match.end()] if match.end() < len(text) else after
+        if following == "@" or (following and _is_glued(following) and following != "."
+                                and following != "-"):
+            continue  # "@anna@example.nl", or a handle that runs on into an escape
+        name = match.group(1).rstrip(".-")
+        found.append((at, at + 1 + len(name), name))
+    return found
+
+
+def _mention_tokens(name: str, level: int) -> list[Token]:
+    opening = Token("link_open", "a", 1, attrs={"class": "mention",
+                                                "href": f"/profiel/{quote(name)}/"})
+    text = Token("text", "", 0, content=f"@{name}", level=level + 1)
+    return [opening, text, Token("link_close", "a", -1, level=level)]
+
+
+def _link_mentions(children: list[Token], known: dict[str, str],
+                   seen: dict[str, str]) -> list[Token]:
+    result: list[Token] = []
+    in_link = 0
+    for index, token in enumerate(children):
+        if token.type == "link_open":
+            in_link += 1
+        elif token.type == "link_close":
+            in_link -= 1
+        if token.type != "text" or in_link or "@" not in token.content:
+            result.append(token)
+            continue
+        before = _neighbour_char(children, index - 1, -1)
+        after = _neighbour_char(children, index + 1, 0)
+        text, cursor = token.content, 0
+        for start, end, name in _find_mentions(text, before, after):
+            seen.setdefault(name.lower(), name)
+            canonical = known.get(name.lower())
+            if canonical is None:
+                continue
+            if start > cursor:
+                result.append(Token("text", "", 0, content=text[cursor:start], level=token.level))
+            result.extend(_mention_tokens(canonical, token.level))
+            cursor = end
+        if cursor == 0:
+            result.append(token)
+        elif cursor < len(text):
+            result.append(Token("text", "", 0, content=text[cursor:], level=token.level))
+    return result
+
+
+def _neighbour_char(children: Sequence[Token], index: int, position: int) -> str:
+    if 0 <= index < len(children) and children[index].type in ("text", "text_special"):
+        content = children[index].content
+        return content[position] if content else ""
+    return ""
+
+
+def _mentions_rule(state: StateCore) -> None:
+    # Runs before text_join, while escapes ("\@") are still their own tokens.
+    known: dict[str, str] = state.env.get("known_usernames", {})
+    seen: dict[str, str] = state.env.setdefault("mentions", {})
+    for block in state.tokens:
+        if block.type == "inline" and block.children:
+            block.children = _link_mentions(block.children, known, seen)
+
+
+# --- Rendering -------------------------------------------------------------------------
+
+
+def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                      env: Any) -> str:
+    token = tokens[idx]
+    if not is_site_path(str(token.attrGet("href") or "")):
+        token.attrSet("rel", EXTERNAL_REL)
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                  env: Any) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if src.lower().startswith("https://"):
+        token.attrSet("alt", alt)
+        token.attrSet("loading", "lazy")
+        return self.renderToken(tokens, idx, options, env)
+    # Plain http would be mixed content and a relative src could be any site URL:
+    # offer the link instead of loading it.
+    rel = "" if is_site_path(src) else f' rel="{EXTERNAL_REL}"'
+    return f'<a href="{escapeHtml(src)}"{rel}>{escapeHtml(alt or src)}</a>'
+
+
+def _build_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = _is_allowed_url  # type: ignore[method-assign]
+    md.normalizeLink = _normalize_link  # type: ignore[method-assign]
+    md.inline.ruler.at("link", _bounded_link_rule(link))
+    md.inline.ruler.at("image", _bounded_link_rule(image))
+    md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+    md.core.ruler.after("block", "demote_headings", _demote_headings)
+    md.core.ruler.after("inline", "cap_url_expansion", _cap_url_expansion)
+    md.core.ruler.before("text_join", "mentions", _mentions_rule)
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "src" and not value.startswith("https://"):
+        return None
+    return value
+
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
+    "sup", "sub",
+})
+
+_parser = _build_parser()
+_cleaner = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}},
+    # Exact values only: rel is set by _render_link_open, never taken from the source.
+    tag_attribute_values={"a": {"rel": {EXTERNAL_REL}, "class": {"mention"}},
+                          "img": {"loading": {"lazy"}}},
+    attribute_filter=_keep_attribute,
+    link_rel=None,
+    url_schemes=set(SAFE_SCHEMES),
+    url_relative=lambda url: url if is_site_path(url) else None,
+    strip_comments=True,
+)
+
+
+def _check_length(source: str) -> None:
+    # The time limits above assume bounded input; forms and services enforce this first.
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ValueError(f"Markdown source longer than {MAX_SOURCE_LENGTH} characters")
+
+
+def extract_mentions(source: str) -> list[str]:
+    """@handles in order of first appearance, deduplicated case-insensitively."""
+    _check_length(source)
+    env: dict[str, Any] = {}
+    _parser.parse(source, env)
+    return list(env.get("mentions", {}).values())
+
+
+def render_markdown(source: str, *, known_usernames: Collection[str] = ()) -> str:
+    _check_length(source)
+    env = {"known_usernames": {name.lower(): name for name in known_usernames}}
+    return _cleaner.clean(_parser.render(source, env))
+
+
+# --- Quotes and plain text -------------------------------------------------------------
+
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def quote_markdown(*, author_name: str, post_url: str, body: str) -> str:
+    name = _ASCII_PUNCTUATION.sub(r"\\\1", " ".join(author_name.split()))
+    url = quote(post_url, safe="/:?#=&;%~+,@!$*'")
+    lines = _LINE_BREAK.split(body)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    quoted = [f"> **[{name}]({url}) schreef:**"]
+    if lines:
+        # The empty quoted line keeps the body out of the attribution's paragraph.
+        quoted.append(">")
+        quoted.extend(f"> {line}" if line.strip() else ">" for line in lines)
+    return "\n".join(quoted) + "\n\n"
+
+
+_BLOCK_TAGS = frozenset({
+    "p", "br", "hr", "h3", "h4", "h5", "h6", "pre", "blockquote", "ul", "ol", "li",
+    "table", "thead", "tbody", "tr", "th", "td",
+})
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def render_plain_text(source: str) -> str:
+    collector = _TextCollector()
+    collector.feed(render_markdown(source))
+    collector.close()
+    return " ".join("".join(collector.parts).split())

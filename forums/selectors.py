@@ -1,0 +1,170 @@
+"""Page-ready reads: start from the visibility filter, join what the template shows, so the
+number of queries stays flat however long a thread or forum grows."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from regions.models import Region
+
+from . import permissions
+from .models import (
+    POSTS_PER_PAGE,
+    Forum,
+    ForumRead,
+    Post,
+    Reaction,
+    Tag,
+    Thread,
+    ThreadRead,
+    ThreadSubscription,
+)
+
+THREAD_LIST_RELATED = ("author__profile", "last_poster__profile", "forum__region")
+
+
+def list_region_forums(*, viewer: User, region: Region) -> QuerySet[Forum]:
+    forums = Forum.objects.filter(region=region).select_related("last_post__author__profile",
+                                                                 "last_post__thread")
+    return permissions.visible_forums(viewer, forums).order_by("position", "name")
+
+
+def list_national_forums(*, viewer: User) -> QuerySet[Forum]:
+    forums = Forum.objects.filter(region=None).select_related("last_post__author__profile",
+                                                               "last_post__thread")
+    return permissions.visible_forums(viewer, forums).order_by("position", "name")
+
+
+def get_forum(*, viewer: User, forum_id: int) -> Forum:
+    forums = Forum.objects.select_related("region")
+    return get_object_or_404(permissions.visible_forums(viewer, forums), pk=forum_id)
+
+
+def get_thread(*, viewer: User, thread_id: int) -> Thread:
+    threads = Thread.objects.select_related(
+        "forum__region", "author__profile", "report", "accepted_answer__author__profile"
+    ).prefetch_related("tags")
+    return get_object_or_404(permissions.visible_threads(viewer, threads), pk=thread_id)
+
+
+def get_post(*, viewer: User, post_id: int) -> Post:
+    posts = Post.objects.select_related("thread__forum__region", "author__profile")
+    return get_object_or_404(permissions.visible_posts(viewer, posts), pk=post_id)
+
+
+def with_read_state(threads: QuerySet[Thread], viewer: User) -> QuerySet[Thread]:
+    """Annotate unread_count: posts after the user's read mark, zero when the forum was marked
+    read after the thread's last post. Anonymous readers get no annotation work."""
+    if not viewer.is_authenticated:
+        return threads
+    last_read = ThreadRead.objects.filter(user=viewer, thread=OuterRef("pk")).values(
+        "last_read_position")[:1]
+    forum_mark = ForumRead.objects.filter(user=viewer, forum=OuterRef("forum_id")).values(
+        "marked_at")[:1]
+    return threads.annotate(
+        read_position=Subquery(last_read),
+        forum_marked_at=Subquery(forum_mark),
+    ).annotate(
+        unread_count=Greatest(F("last_position") - Coalesce(F("read_position"), 0), 0),
+    )
+
+
+def list_threads(*, viewer: User, forum: Forum, kind: str | None = None,
+                 tag: str | None = None) -> QuerySet[Thread]:
+    threads = Thread.objects.filter(forum=forum).select_related(*THREAD_LIST_RELATED) \
+        .prefetch_related("tags")
+    if kind:
+        threads = threads.filter(kind=kind)
+    if tag:
+        threads = threads.filter(tags__slug=tag)
+    threads = permissions.visible_threads(viewer, threads)
+    return with_read_state(threads, viewer).order_by("-is_pinned", "-last_post_at", "-pk")
+
+
+def list_latest_threads(*, viewer: User) -> QuerySet[Thread]:
+    threads = Thread.objects.listed().select_related(*THREAD_LIST_RELATED) \
+        .prefetch_related("tags")
+    threads = permissions.visible_threads(viewer, threads)
+    return with_read_state(threads, viewer).order_by("-last_post_at", "-pk")
+
+
+def list_unread_threads(*, viewer: User) -> QuerySet[Thread]:
+    """Threads with posts the user has not read, among those they watch or took part in."""
+    watching = ThreadSubscription.objects.filter(
+        user=viewer, thread=OuterRef("pk"), level=ThreadSubscription.Level.WATCHING)
+    threads = with_read_state(
+        permissions.visible_threads(viewer, Thread.objects.listed()), viewer
+    ).filter(Exists(watching)).filter(
+        Q(forum_marked_at__isnull=True) | Q(last_post_at__gt=F("forum_marked_at")),
+        unread_count__gt=0,
+    )
+    return threads.select_related(*THREAD_LIST_RELATED).prefetch_related("tags") \
+        .order_by("-last_post_at", "-pk")
+
+
+def list_tag_threads(*, viewer: User, slug: str) -> QuerySet[Thread]:
+    threads = Thread.objects.listed().filter(tags__slug=slug).distinct() \
+        .select_related(*THREAD_LIST_RELATED).prefetch_related("tags")
+    return with_read_state(permissions.visible_threads(viewer, threads), viewer) \
+        .order_by("-last_post_at", "-pk")
+
+
+def list_user_posts(*, viewer: User, author: User) -> QuerySet[Post]:
+    posts = Post.objects.filter(author=author, is_deleted=False) \
+        .select_related("thread__forum__region")
+    return permissions.visible_posts(viewer, posts).order_by("-created_at", "-pk")
+
+
+def tags_for_forum(forum: Forum) -> QuerySet[Tag]:
+    return Tag.objects.filter(Q(region=None) | Q(region_id=forum.region_id)).order_by("name")
+
+
+@dataclass
+class ThreadPage:
+    posts: list[Post]
+    number: int
+    num_pages: int
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def paginator(self) -> "ThreadPage":
+        # Duck-types Django's Page for the shared pagination partial (page.paginator.num_pages).
+        return self
+
+
+def thread_page(*, viewer: User, thread: Thread, page: int) -> ThreadPage:
+    """One page of posts by position range (no OFFSET scan), with authors and reactions."""
+    num_pages = thread.page_count
+    page = min(max(page, 1), num_pages)
+    start = (page - 1) * POSTS_PER_PAGE + 1
+    reactions = Reaction.objects.select_related("user__profile").order_by("created_at")
+    posts = list(
+        Post.objects.filter(thread=thread, position__gte=start,
+                            position__lt=start + POSTS_PER_PAGE)
+        .select_related("author__profile")
+        .prefetch_related(Prefetch("reactions", queryset=reactions))
+        .order_by("position")
+    )
+    for post in posts:
+        post.thread = thread  # the page's thread, not one query per post
+    return ThreadPage(posts=posts, number=page, num_pages=num_pages,
+                      has_previous=page > 1, has_next=page < num_pages)
+
+
+def read_position(*, viewer: User, thread: Thread) -> int:
+    if not viewer.is_authenticated:
+        return thread.last_position
+    mark = ThreadRead.objects.filter(user=viewer, thread=thread).values_list(
+        "last_read_position", flat=True).first()
+    return mark or 0
+
+
+def watch_level(*, viewer: User, thread: Thread) -> str | None:
+    if not viewer.is_authenticated:
+        return None
+    return ThreadSubscription.objects.filter(user=viewer, thread=thread).values_list(
+        "level", flat=True).first()

@@ -1,0 +1,429 @@
+"""Every forum write goes through here: views, admin actions, commands and (later) the API.
+
+Each function takes the acting user first, checks permissions, runs in one transaction and
+keeps the denormalised counters in plain sight.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from regions.models import Region
+
+from . import permissions, rendering, search, signals
+from .models import (
+    Forum,
+    ForumRead,
+    ForumSubscription,
+    Mention,
+    Post,
+    PostRevision,
+    Reaction,
+    RegionSubscription,
+    ReportSections,
+    Tag,
+    Thread,
+    ThreadRead,
+    ThreadSubscription,
+)
+
+# At most this many @mentions per post take effect (link and notify); the rest stay plain text.
+MAX_MENTIONS = 20
+
+REGION_FORUMS = [
+    # slug, name, description, visibility, is_reports
+    # Names are content (staff rename them), so they are stored in Dutch, not translated.
+    ("algemeen", "Algemeen", "Alles over samenwerken in deze regio.",
+     Forum.Visibility.MEMBERS, False),
+    ("verslagen", "Verslagen", "Verslagen met geleerde lessen, door de regioreporters.",
+     Forum.Visibility.PUBLIC, True),
+    ("vragen-en-antwoorden", "Vragen en antwoorden",
+     "Stel je vraag aan collega's en markeer het antwoord dat hielp.",
+     Forum.Visibility.PUBLIC, False),
+]
+
+
+def create_region_forums(*, region: Region) -> list[Forum]:
+    """The three standard forums every region starts with (idempotent)."""
+    forums = []
+    for position, (slug, name, description, visibility, is_reports) in enumerate(REGION_FORUMS):
+        forum, _created = Forum.objects.get_or_create(
+            region=region, slug=slug,
+            defaults={"name": name, "description": description,
+                      "visibility": visibility, "is_reports": is_reports, "position": position},
+        )
+        forums.append(forum)
+    return forums
+
+
+# --- Forums --------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_forum(*, actor: User, region: Region | None, name: str, description: str = "",
+                 visibility: str = Forum.Visibility.MEMBERS) -> Forum:
+    if not permissions.can_manage_forums(actor, region):
+        raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    base = slugify(name)[:70] or "forum"
+    slug, n = base, 1
+    while Forum.objects.filter(region=region, slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    last = Forum.objects.filter(region=region).order_by("-position").first()
+    forum = Forum(region=region, slug=slug, name=name, description=description,
+                  visibility=visibility, position=(last.position + 1) if last else 0)
+    forum.full_clean()
+    forum.save()
+    return forum
+
+
+@transaction.atomic
+def update_forum(*, actor: User, forum: Forum, **fields) -> Forum:
+    if not permissions.can_manage_forums(actor, forum.region):
+        raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    allowed = {"name", "description", "visibility", "is_archived", "position"}
+    for key, value in fields.items():
+        if key in allowed:
+            setattr(forum, key, value)
+    forum.full_clean()
+    forum.save(update_fields=[k for k in fields if k in allowed])
+    return forum
+
+
+@transaction.atomic
+def move_forum(*, actor: User, forum: Forum, direction: int) -> None:
+    """Swap places with the neighbour above (-1) or below (+1)."""
+    if not permissions.can_manage_forums(actor, forum.region):
+        raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    siblings = list(Forum.objects.filter(region=forum.region).order_by("position", "name"))
+    index = next(i for i, f in enumerate(siblings) if f.pk == forum.pk)
+    other = index + direction
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, item in enumerate(siblings):
+            if item.position != position:
+                Forum.objects.filter(pk=item.pk).update(position=position)
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+def _clean_text(value: str, *, field: str, max_length: int) -> str:
+    value = (value or "").replace("\x00", "").strip()
+    if not value:
+        raise ValidationError({field: _("This field cannot be empty.")})
+    if len(value) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters, please.") % {"n": max_length}})
+    return value
+
+
+def _mentioned_users(body: str) -> list[User]:
+    # Unknown names do not use up the allowance; the first MAX_MENTIONS real users count.
+    handles = rendering.extract_mentions(body)[:MAX_MENTIONS * 5]
+    if not handles:
+        return []
+    users = get_user_model().objects.annotate(handle=Lower("username")).filter(
+        is_active=True, handle__in=[h.lower() for h in handles])
+    found = {u.handle: u for u in users}
+    return [found[h.lower()] for h in handles if h.lower() in found][:MAX_MENTIONS]
+
+
+def _render(body: str) -> tuple[str, list[User]]:
+    mentioned = _mentioned_users(body)
+    html = rendering.render_markdown(body, known_usernames=[u.username for u in mentioned])
+    return html, mentioned
+
+
+def _existing_post(author: User, key: str) -> Post | None:
+    if not key:
+        return None
+    return Post.objects.filter(author=author, idempotency_key=key).select_related("thread").first()
+
+
+def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
+              quote_of: Post | None = None) -> Post:
+    """Append a post at the next position; the caller holds the thread row lock."""
+    html, mentioned = _render(body)
+    now = timezone.now()
+    position = thread.last_position + 1
+    post = Post.objects.create(
+        thread=thread, author=author, position=position, body=body, html=html,
+        quote_of=quote_of, idempotency_key=idempotency_key[:64],
+    )
+    Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
+    Thread.objects.filter(pk=thread.pk).update(
+        post_count=F("post_count") + 1, last_position=position, last_post=post,
+        last_poster=author, last_post_at=now,
+    )
+    Forum.objects.filter(pk=thread.forum_id).update(
+        post_count=F("post_count") + 1, last_post=post, last_post_at=now,
+    )
+    thread.last_position, thread.last_post_at = position, now
+    thread.post_count += 1
+    thread.last_post, thread.last_poster = post, author
+    search.index_post(post)
+    return post
+
+
+def _watch(user: User, thread: Thread) -> None:
+    ThreadSubscription.objects.get_or_create(user=user, thread=thread)
+
+
+@transaction.atomic
+def create_thread(*, actor: User, forum: Forum, title: str, body: str,
+                  kind: str = Thread.Kind.DISCUSSION, tags: Iterable[Tag] = (),
+                  report: dict | None = None, idempotency_key: str = "") -> Thread:
+    existing = _existing_post(actor, idempotency_key)
+    if existing is not None:
+        return existing.thread
+    if not permissions.can_start_thread(actor, forum):
+        raise PermissionDenied(_("You cannot start a thread in this forum."))
+    if kind == Thread.Kind.REPORT and not permissions.can_start_report(actor, forum):
+        raise PermissionDenied(_("Only regional reporters and moderators publish reports."))
+    if kind not in Thread.Kind.values:
+        raise ValidationError({"kind": _("Unknown kind of thread.")})
+    title = _clean_text(title, field="title", max_length=200)
+    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    tags = list(tags)
+    if any(t.region_id not in (None, forum.region_id) for t in tags):
+        raise ValidationError({"tags": _("These tags do not belong to this region.")})
+    thread = Thread.objects.create(forum=forum, title=title, author=actor, kind=kind,
+                                   last_post_at=timezone.now())
+    if tags:
+        thread.tags.set(tags)
+    if kind == Thread.Kind.REPORT:
+        _save_report_sections(thread, report or {})
+    Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
+    try:
+        with transaction.atomic():
+            post = _add_post(thread=thread, author=actor, body=body,
+                             idempotency_key=idempotency_key)
+    except IntegrityError:  # the same form raced itself: keep the first one
+        transaction.set_rollback(True)
+        existing = _existing_post(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing.thread
+    _watch(actor, thread)
+    transaction.on_commit(lambda: signals.post_created.send(
+        sender=Post, post=post, created_thread=True))
+    return thread
+
+
+def _save_report_sections(thread: Thread, report: dict) -> None:
+    sections, _created = ReportSections.objects.get_or_create(thread=thread)
+    for field in ("success_factors", "obstacles", "lessons"):
+        text = (report.get(field) or "").replace("\x00", "").strip()
+        if len(text) > 5000:
+            raise ValidationError({field: _("At most %(n)d characters, please.") % {"n": 5000}})
+        setattr(sections, field, text)
+        setattr(sections, f"{field}_html", rendering.render_markdown(text) if text else "")
+    sections.save()
+    search.index_thread(thread)
+
+
+@transaction.atomic
+def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None = None,
+                idempotency_key: str = "") -> Post:
+    existing = _existing_post(actor, idempotency_key)
+    if existing is not None:
+        return existing
+    thread = Thread.objects.select_for_update().select_related("forum__region").get(pk=thread.pk)
+    if not permissions.can_reply(actor, thread):
+        if thread.is_locked and permissions.can_view_thread(actor, thread):
+            raise PermissionDenied(_("This thread is locked: no new replies."))
+        raise PermissionDenied(_("You cannot reply in this thread."))
+    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    if quote_of is not None and quote_of.thread_id != thread.pk:
+        quote_of = None
+    try:
+        with transaction.atomic():
+            post = _add_post(thread=thread, author=actor, body=body,
+                             idempotency_key=idempotency_key, quote_of=quote_of)
+    except IntegrityError:
+        existing = _existing_post(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    _watch(actor, thread)
+    ThreadRead.objects.update_or_create(user=actor, thread=thread,
+                                        defaults={"last_read_position": post.position})
+    transaction.on_commit(lambda: signals.post_created.send(
+        sender=Post, post=post, created_thread=False))
+    return post
+
+
+@transaction.atomic
+def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
+              report: dict | None = None) -> Post:
+    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    if not permissions.can_edit_post(actor, post):
+        raise PermissionDenied(_("You cannot edit this post."))
+    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    thread = post.thread
+    if post.position == 1 and title is not None:
+        thread.title = _clean_text(title, field="title", max_length=200)
+        thread.save(update_fields=["title"])
+    if post.position == 1 and report is not None and thread.kind == Thread.Kind.REPORT:
+        _save_report_sections(thread, report)
+    if body == post.body:
+        if post.position == 1:
+            search.index_post(post)
+        return post
+    PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
+    html, mentioned = _render(body)
+    post.body, post.html = body, html
+    post.edited_at = timezone.now()
+    post.edit_count = F("edit_count") + 1
+    post.save(update_fields=["body", "html", "edited_at", "edit_count"])
+    post.refresh_from_db(fields=["edit_count"])
+    existing = set(post.mentions.values_list("user_id", flat=True))
+    Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned
+                                 if u.pk not in existing])
+    search.index_post(post)
+    return post
+
+
+@transaction.atomic
+def delete_post(*, actor: User, post: Post) -> Post:
+    """Soft delete: the thread keeps its shape, the text is gone from pages and search."""
+    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    if not permissions.can_delete_post(actor, post):
+        raise PermissionDenied(_("You cannot delete this post."))
+    post.is_deleted = True
+    post.deleted_at = timezone.now()
+    post.save(update_fields=["is_deleted", "deleted_at"])
+    search.remove_post(post)
+    return post
+
+
+@transaction.atomic
+def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
+    """Adds the reaction, or takes it back if it was there; returns whether it is on now."""
+    if kind not in Reaction.Kind.values:
+        raise ValidationError(_("Unknown reaction."))
+    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    if not permissions.can_react(actor, post):
+        raise PermissionDenied(_("You cannot react to this post."))
+    deleted, _detail = Reaction.objects.filter(post=post, user=actor, kind=kind).delete()
+    if not deleted:
+        Reaction.objects.create(post=post, user=actor, kind=kind)
+    counts = dict(post.reaction_counts or {})
+    counts[kind] = max(0, counts.get(kind, 0) + (-1 if deleted else 1))
+    post.reaction_counts = {k: v for k, v in counts.items() if v}
+    post.save(update_fields=["reaction_counts"])
+    if not deleted:
+        transaction.on_commit(lambda: signals.reaction_added.send(
+            sender=Post, post=post, user=actor, kind=kind))
+    return not deleted
+
+
+@transaction.atomic
+def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
+    """Mark (or with post=None, unmark) the reply that answered a question."""
+    if not permissions.can_accept_answer(actor, thread):
+        raise PermissionDenied(_("Only the asker or a moderator marks the answer."))
+    if post is not None and (post.thread_id != thread.pk or post.position == 1 or post.is_deleted):
+        raise ValidationError(_("Choose a reply in this thread."))
+    thread.accepted_answer = post
+    thread.save(update_fields=["accepted_answer"])
+    if post is not None:
+        transaction.on_commit(lambda: signals.answer_accepted.send(
+            sender=Thread, thread=thread, post=post, actor=actor))
+    return thread
+
+
+@transaction.atomic
+def set_thread_flags(*, actor: User, thread: Thread, is_locked: bool | None = None,
+                     is_pinned: bool | None = None) -> Thread:
+    if not permissions.can_moderate_thread(actor, thread):
+        raise PermissionDenied(_("Only moderators lock or pin threads."))
+    fields = []
+    if is_locked is not None:
+        thread.is_locked, fields = is_locked, [*fields, "is_locked"]
+    if is_pinned is not None:
+        thread.is_pinned, fields = is_pinned, [*fields, "is_pinned"]
+    if fields:
+        thread.save(update_fields=fields)
+    return thread
+
+
+# --- Reading state -----------------------------------------------------------------------------
+
+def record_view(*, thread: Thread) -> None:
+    Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
+
+
+# SQLite and PostgreSQL both speak this upsert; the table name is ours, not user input.
+_UPSERT_READ_MARK = (
+    "INSERT INTO forums_threadread (user_id, thread_id, last_read_position) VALUES (%s, %s, %s) "
+    "ON CONFLICT (user_id, thread_id) DO UPDATE SET last_read_position = CASE "
+    "WHEN excluded.last_read_position > forums_threadread.last_read_position "
+    "THEN excluded.last_read_position ELSE forums_threadread.last_read_position END"
+)
+
+
+def mark_thread_read(*, user: User, thread: Thread, position: int) -> None:
+    """One statement: insert the read mark, or move it forward (never back)."""
+    if not user.is_authenticated:
+        return
+    position = min(position, thread.last_position)
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT_READ_MARK, [user.pk, thread.pk, position])
+
+
+def mark_forum_read(*, user: User, forum: Forum) -> None:
+    """One statement, whatever the size of the forum (an insert the first time)."""
+    now = timezone.now()
+    if not ForumRead.objects.filter(user=user, forum=forum).update(marked_at=now):
+        ForumRead.objects.get_or_create(user=user, forum=forum, defaults={"marked_at": now})
+
+
+def set_thread_watch(*, user: User, thread: Thread, level: str | None) -> None:
+    """level: "watching", "muted", or None to stop watching."""
+    if not permissions.can_watch(user, thread):
+        raise PermissionDenied
+    if level is None:
+        ThreadSubscription.objects.filter(user=user, thread=thread).delete()
+    elif level in ThreadSubscription.Level.values:
+        ThreadSubscription.objects.update_or_create(user=user, thread=thread,
+                                                    defaults={"level": level})
+    else:
+        raise ValidationError(_("Unknown watch level."))
+
+
+def set_forum_watch(*, user: User, forum: Forum, watching: bool) -> None:
+    if not (user.is_authenticated and permissions.can_view_forum(user, forum)):
+        raise PermissionDenied
+    if watching:
+        ForumSubscription.objects.get_or_create(user=user, forum=forum)
+    else:
+        ForumSubscription.objects.filter(user=user, forum=forum).delete()
+
+
+def set_region_watch(*, user: User, region: Region, watching: bool) -> None:
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if watching:
+        RegionSubscription.objects.get_or_create(user=user, region=region)
+    else:
+        RegionSubscription.objects.filter(user=user, region=region).delete()
+
+
+# --- Tags --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_tag(*, actor: User, region: Region | None, name: str) -> Tag:
+    if not permissions.can_curate_tags(actor, region):
+        raise PermissionDenied(_("Only moderators curate tags."))
+    name = _clean_text(name, field="name", max_length=60)
+    tag = Tag(region=region, name=name, slug=slugify(name)[:60] or "tag")
+    tag.full_clean()
+    tag.save()
+    return tag

@@ -1,0 +1,407 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.mfa import has_mfa
+from regions import selectors as region_selectors
+
+from . import permissions, selectors, services
+from .forms import EditPostForm, ReplyForm, ThreadForm
+from .models import THREADS_PER_PAGE, Reaction, Thread, ThreadSubscription
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _form_errors_to(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def forum_detail(request, forum_id: int, slug: str = ""):
+    forum = selectors.get_forum(viewer=request.user, forum_id=forum_id)
+    kind = request.GET.get("kind") if request.GET.get("kind") in Thread.Kind.values else None
+    tag = request.GET.get("tag") or None
+    threads = selectors.list_threads(viewer=request.user, forum=forum, kind=kind, tag=tag)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    user = request.user
+    return render(request, "forums/forum.html", {
+        "forum": forum, "page": page, "kind": kind, "tag": tag,
+        "kinds": Thread.Kind.choices, "tags": selectors.tags_for_forum(forum),
+        "can_start_thread": permissions.can_start_thread(user, forum),
+        "watching": user.is_authenticated
+        and forum.subscriptions.filter(user=user).exists(),
+    })
+
+
+def thread_detail(request, thread_id: int):
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    user = request.user
+    read_position = selectors.read_position(viewer=user, thread=thread)
+    if "page" not in request.GET and user.is_authenticated \
+            and 0 < read_position < thread.last_position:
+        first_unread = thread.posts.filter(position=read_position + 1).values_list(
+            "pk", flat=True).first()
+        if first_unread:
+            page = read_position // 25 + 1
+            return HttpResponseRedirect(f"{thread.get_absolute_url()}?page={page}"
+                                        f"#post-{first_unread}")
+    page = selectors.thread_page(viewer=user, thread=thread, page=_page_number(request))
+    services.record_view(thread=thread)
+    if page.posts and page.posts[-1].position > read_position:
+        services.mark_thread_read(user=user, thread=thread, position=page.posts[-1].position)
+    reply_form = None
+    if permissions.can_reply(user, thread):
+        initial = {}
+        quote_id = request.GET.get("quote", "")
+        if quote_id.isdigit():
+            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False) \
+                .select_related("author__profile").first()
+            if quoted:
+                from .rendering import quote_markdown
+
+                initial = {"body": quote_markdown(author_name=quoted.author.display_name,
+                                                  post_url=quoted.get_absolute_url(),
+                                                  body=quoted.body),
+                           "quote_of": quoted.pk}
+        reply_form = ReplyForm(initial=initial)
+    return render(request, "forums/thread.html", _thread_context(request, thread, page,
+                                                                 reply_form))
+
+
+def _thread_context(request, thread, page, reply_form):
+    user = request.user
+    is_moderator = permissions.is_moderator(user, thread.forum)
+    own = user.is_authenticated
+    return {
+        "thread": thread, "forum": thread.forum, "page": page, "reply_form": reply_form,
+        "is_moderator": is_moderator,
+        "can_react": own and permissions.can_take_part(user, thread.forum),
+        "can_accept": permissions.can_accept_answer(user, thread),
+        "can_watch": permissions.can_watch(user, thread),
+        "watch_level": selectors.watch_level(viewer=user, thread=thread),
+        "locked_for_me": thread.is_locked and not is_moderator,
+        "reaction_kinds": [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices],
+        "editable_ids": {p.pk for p in page.posts if permissions.can_edit_post(user, p)}
+        if own else set(),
+    }
+
+
+def post_redirect(request, post_id: int):
+    post = selectors.get_post(viewer=request.user, post_id=post_id)
+    return HttpResponseRedirect(
+        f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+
+
+@login_required
+def new_thread(request, forum_id: int):
+    forum = selectors.get_forum(viewer=request.user, forum_id=forum_id)
+    user = request.user
+    if not permissions.can_start_thread(user, forum):
+        if forum.staff_only_threads:
+            raise PermissionDenied(_("Only the programme team starts threads in this forum."))
+        raise PermissionDenied(_("Only members of this region start threads here."))
+    allow_report = permissions.can_start_report(user, forum)
+    if forum.is_reports and not allow_report and permissions.holds_reporter_role(user, forum) \
+            and not has_mfa(user):
+        messages.warning(request, _("Reports need two-factor authentication. Set it up first."))
+        return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+    form = ThreadForm(request.POST or None, forum=forum, allow_report=allow_report,
+                      tags=selectors.tags_for_forum(forum))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            thread = services.create_thread(
+                actor=user, forum=forum, title=data["title"], body=data["body"],
+                kind=data["kind"], tags=data["tags"], report=form.report_data(),
+                idempotency_key=data.get("idempotency_key", ""),
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            return redirect(thread)
+    return render(request, "forums/new_thread.html", {"forum": forum, "form": form})
+
+
+@require_POST
+def reply(request, thread_id: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("forums:thread", args=[thread_id]))
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        quote_of = None
+        if form.cleaned_data.get("quote_of"):
+            quote_of = thread.posts.filter(pk=form.cleaned_data["quote_of"]).first()
+        try:
+            post = services.create_post(
+                actor=request.user, thread=thread, body=form.cleaned_data["body"],
+                quote_of=quote_of, idempotency_key=form.cleaned_data.get("idempotency_key", ""),
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            return HttpResponseRedirect(
+                f"{thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+    page = selectors.thread_page(viewer=request.user, thread=thread, page=thread.page_count)
+    return render(request, "forums/thread.html",
+                  _thread_context(request, thread, page, form), status=400)
+
+
+@login_required
+def edit_post(request, post_id: int):
+    post = selectors.get_post(viewer=request.user, post_id=post_id)
+    if not permissions.can_edit_post(request.user, post):
+        raise PermissionDenied(_("You can only edit your own posts, while the thread is open."))
+    thread = post.thread
+    initial = {"body": post.body, "title": thread.title}
+    if post.position == 1 and thread.kind == Thread.Kind.REPORT and hasattr(thread, "report"):
+        initial.update(success_factors=thread.report.success_factors,
+                       obstacles=thread.report.obstacles, lessons=thread.report.lessons)
+    form = EditPostForm(request.POST or None, post=post, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        report = form.report_data() if "lessons" in form.fields else None
+        try:
+            post = services.edit_post(actor=request.user, post=post, body=data["body"],
+                                      title=data.get("title"), report=report)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, _("Your changes have been saved."))
+            return redirect("forums:post", post_id=post.pk)
+    return render(request, "forums/edit_post.html", {"post": post, "form": form,
+                                                     "thread": thread})
+
+
+@login_required
+def delete_post(request, post_id: int):
+    post = selectors.get_post(viewer=request.user, post_id=post_id)
+    if not permissions.can_delete_post(request.user, post):
+        raise PermissionDenied(_("You can only delete your own posts."))
+    if request.method == "POST":
+        services.delete_post(actor=request.user, post=post)
+        messages.success(request, _("The post has been deleted."))
+        return redirect("forums:post", post_id=post.pk)
+    return render(request, "forums/delete_post.html", {"post": post})
+
+
+@login_required
+def post_history(request, post_id: int):
+    post = selectors.get_post(viewer=request.user, post_id=post_id)
+    if not permissions.can_view_history(request.user, post):
+        raise PermissionDenied(_("Only the author and moderators see earlier versions."))
+    revisions = post.revisions.select_related("edited_by__profile")
+    return render(request, "forums/history.html", {"post": post, "revisions": revisions})
+
+
+@require_POST
+def react(request, post_id: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("forums:post", args=[post_id]))
+    post = selectors.get_post(viewer=request.user, post_id=post_id)
+    try:
+        services.toggle_reaction(actor=request.user, post=post,
+                                 kind=request.POST.get("kind", ""))
+    except ValidationError:
+        messages.error(request, _("Choose one of the reactions shown."))
+    return redirect("forums:post", post_id=post.pk)
+
+
+@login_required
+@require_POST
+def accept_answer(request, thread_id: int):
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    post_id = request.POST.get("post", "")
+    post = thread.posts.filter(pk=int(post_id)).first() if post_id.isdigit() else None
+    try:
+        services.accept_answer(actor=request.user, thread=thread, post=post)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def watch_thread(request, thread_id: int):
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    level = request.POST.get("level") or None
+    if level not in (None, *ThreadSubscription.Level.values):
+        level = None
+    services.set_thread_watch(user=request.user, thread=thread, level=level)
+    messages.success(request, {
+        "watching": _("You are watching this thread."),
+        "muted": _("This thread is muted."),
+        None: _("You are no longer watching this thread."),
+    }[level])
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def watch_forum(request, forum_id: int):
+    forum = selectors.get_forum(viewer=request.user, forum_id=forum_id)
+    watching = request.POST.get("watching") == "1"
+    services.set_forum_watch(user=request.user, forum=forum, watching=watching)
+    return redirect(forum)
+
+
+@login_required
+@require_POST
+def watch_region(request, slug: str):
+    region = region_selectors.get_region(viewer=request.user, slug=slug)
+    services.set_region_watch(user=request.user, region=region,
+                              watching=request.POST.get("watching") == "1")
+    return redirect(region)
+
+
+@login_required
+@require_POST
+def mark_forum_read(request, forum_id: int):
+    forum = selectors.get_forum(viewer=request.user, forum_id=forum_id)
+    services.mark_forum_read(user=request.user, forum=forum)
+    messages.success(request, _("Everything in this forum is marked as read."))
+    return redirect(forum)
+
+
+@login_required
+@require_POST
+def moderate_thread(request, thread_id: int):
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    action = request.POST.get("action")
+    flags = {"lock": {"is_locked": True}, "unlock": {"is_locked": False},
+             "pin": {"is_pinned": True}, "unpin": {"is_pinned": False}}.get(action)
+    if flags is None:
+        messages.error(request, _("Unknown action."))
+    else:
+        services.set_thread_flags(actor=request.user, thread=thread, **flags)
+    return redirect(thread)
+
+
+def latest(request):
+    threads = selectors.list_latest_threads(viewer=request.user)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "forums/latest.html", {"page": page})
+
+
+@login_required
+def unread(request):
+    threads = selectors.list_unread_threads(viewer=request.user)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "forums/unread.html", {"page": page})
+
+
+def tag_detail(request, slug: str):
+    tag = selectors.Tag.objects.filter(slug=slug).order_by("region_id").first()
+    if tag is None:
+        raise Http404
+    threads = selectors.list_tag_threads(viewer=request.user, slug=slug)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "forums/tag.html", {"tag": tag, "page": page})
+
+
+def search(request):
+    from . import search as search_backend
+    from .forms import SearchForm
+
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        data = form.cleaned_data
+        region = None
+        if data["region"]:
+            region = region_selectors.list_regions(viewer=request.user).filter(
+                slug=data["region"]).first()
+        author = None
+        if data["author"]:
+            from accounts.models import User
+
+            author = User.objects.filter(username__iexact=data["author"]).first()
+        results = search_backend.search(
+            viewer=request.user, query=data["q"], region=region, kind=data["kind"] or None,
+            tag=data["tag"] or None, author=author, date_from=data["date_from"],
+            date_to=data["date_to"], page=_page_number(request),
+        )
+    return render(request, "forums/search.html", {
+        "form": form, "results": results,
+        "regions": region_selectors.list_regions(viewer=request.user),
+        "search_query": form.cleaned_data.get("q", "") if form.is_bound and form.is_valid()
+        else request.GET.get("q", "")[:200],
+    })
+
+
+@login_required
+def manage_forums(request, slug: str):
+    """Moderators add, rename, reorder and archive their region's forums and curate its tags."""
+    from .forms import ForumForm, TagForm
+    from .models import Forum, Tag
+
+    region = region_selectors.get_region(viewer=request.user, slug=slug)
+    user = request.user
+    if not permissions.can_manage_forums(user, region):
+        from regions import permissions as region_permissions
+
+        if region_permissions.holds_moderator_role(user, region) and not has_mfa(user):
+            messages.warning(request, _("Moderators must use two-factor authentication."))
+            return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+        raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    forum_form, tag_form = ForumForm(prefix="new"), TagForm(prefix="tag")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                forum_form = ForumForm(request.POST, prefix="new")
+                if forum_form.is_valid():
+                    services.create_forum(actor=user, region=region, **forum_form.cleaned_data)
+                    messages.success(request, _("The forum has been added."))
+                    return redirect("forums:manage", slug=region.slug)
+            elif action == "tag":
+                tag_form = TagForm(request.POST, prefix="tag")
+                if tag_form.is_valid():
+                    services.create_tag(actor=user, region=region,
+                                        name=tag_form.cleaned_data["name"])
+                    messages.success(request, _("The tag has been added."))
+                    return redirect("forums:manage", slug=region.slug)
+            else:
+                forum_id = request.POST.get("forum", "")
+                forum = Forum.objects.filter(
+                    region=region, pk=int(forum_id) if forum_id.isdigit() else 0).first()
+                if forum is None:
+                    messages.error(request, _("That forum does not exist."))
+                elif action in ("up", "down"):
+                    services.move_forum(actor=user, forum=forum,
+                                        direction=-1 if action == "up" else 1)
+                elif action in ("archive", "restore"):
+                    services.update_forum(actor=user, forum=forum,
+                                          is_archived=action == "archive")
+                elif action == "rename":
+                    form = ForumForm(request.POST, prefix=f"forum-{forum.pk}", instance=forum)
+                    if form.is_valid():
+                        services.update_forum(actor=user, forum=forum, **form.cleaned_data)
+                        messages.success(request, _("The forum has been saved."))
+                    else:
+                        messages.error(request,
+                                       _("A forum needs a name of at most 100 characters."))
+                return redirect("forums:manage", slug=region.slug)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    forums = Forum.objects.filter(region=region).order_by("position", "name")
+    return render(request, "forums/manage.html", {
+        "region": region, "forum_form": forum_form, "tag_form": tag_form,
+        "forums": [(f, ForumForm(prefix=f"forum-{f.pk}", instance=f)) for f in forums],
+        "tags": Tag.objects.filter(region=region),
+    })

@@ -1,0 +1,231 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from forums.models import Forum, Post, Thread
+from regions.models import Role
+from tests.factories import make_forums, make_member, make_post, make_region, make_thread, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(ctx)
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+@pytest.fixture
+def forums(region):
+    return make_forums(region)
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_thread_page_queries_do_not_grow_with_thread_length(client, forums, logged_in):
+    thread = make_thread(forum=forums[2])
+    people = [make_member(region=forums[2].region) for _ in range(3)]
+    if logged_in:
+        client.force_login(make_member(region=forums[2].region))
+    url = thread.get_absolute_url() + "?page=1"
+    for i in range(2):
+        make_post(thread=thread, author=people[i % 3])
+    small = count_queries(client, url)
+    from forums import services
+
+    for i in range(60):
+        post = make_post(thread=thread, author=people[i % 3], body=f"Reactie {i} @{people[1]}")
+        services.toggle_reaction(actor=people[(i + 1) % 3], post=post, kind="useful")
+    big_first = count_queries(client, url)
+    big_last = count_queries(client, thread.get_absolute_url() + "?page=3")
+    assert small == big_first == big_last
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_forum_page_and_latest_queries_do_not_grow(client, forums, logged_in):
+    forum = forums[2]
+    if logged_in:
+        client.force_login(make_member(region=forum.region))
+    for _ in range(2):
+        make_thread(forum=forum)
+    small = [count_queries(client, forum.get_absolute_url()), count_queries(client, "/nieuw/"),
+             count_queries(client, forum.region.get_absolute_url()), count_queries(client, "/")]
+    for _ in range(20):
+        thread = make_thread(forum=forum)
+        make_post(thread=thread)
+    big = [count_queries(client, forum.get_absolute_url()), count_queries(client, "/nieuw/"),
+           count_queries(client, forum.region.get_absolute_url()), count_queries(client, "/")]
+    assert small == big
+
+
+def test_unread_page_queries_do_not_grow_and_list_unread(client, forums):
+    forum = forums[2]
+    reader = make_member(region=forum.region)
+    client.force_login(reader)
+    threads = [make_thread(forum=forum) for _ in range(2)]
+    for t in threads:
+        make_post(thread=t, author=reader)
+        make_post(thread=t)
+    small = count_queries(client, "/ongelezen/")
+    more = [make_thread(forum=forum) for _ in range(15)]
+    for t in more:
+        make_post(thread=t, author=reader)
+        make_post(thread=t)
+    assert count_queries(client, "/ongelezen/") == small
+    html = client.get("/ongelezen/").content.decode()
+    assert more[0].title in html
+
+
+def test_opening_a_thread_jumps_to_the_first_unread_post(client, forums):
+    thread = make_thread(forum=forums[2])
+    reader = make_member(region=forums[2].region)
+    client.force_login(reader)
+    client.get(thread.get_absolute_url())
+    new = make_post(thread=thread)
+    response = client.get(thread.get_absolute_url())
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?page=1#post-{new.pk}")
+
+
+def test_post_url_resolves_to_page_and_anchor(client, forums):
+    thread = make_thread(forum=forums[2])
+    posts = [make_post(thread=thread) for _ in range(30)]
+    response = client.get(reverse("forums:post", args=[posts[-1].pk]))
+    assert response["Location"] == f"{thread.get_absolute_url()}?page=2#post-{posts[-1].pk}"
+
+
+def test_private_forum_thread_is_404_for_outsiders(client, forums):
+    thread = make_thread(forum=forums[0])  # members-only
+    assert client.get(thread.get_absolute_url()).status_code == 404
+    client.force_login(make_user())
+    assert client.get(thread.get_absolute_url()).status_code == 404
+    assert client.get(reverse("forums:post", args=[thread.last_post_id])).status_code == 404
+    client.force_login(make_member(region=forums[0].region))
+    assert client.get(thread.get_absolute_url()).status_code == 200
+
+
+def test_reply_form_creates_one_post_on_double_submit(client, forums):
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    data = {"body": "Dubbel geklikt", "idempotency_key": "abc123"}
+    first = client.post(reverse("forums:reply", args=[thread.pk]), data)
+    second = client.post(reverse("forums:reply", args=[thread.pk]), data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert thread.posts.count() == 2
+
+
+@pytest.mark.parametrize("body", ["", "   ", "x" * 20001])
+def test_bad_reply_keeps_the_text_and_explains(client, forums, body):
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    response = client.post(reverse("forums:reply", args=[thread.pk]), {"body": body})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    if body.strip():
+        assert body in html
+    assert thread.posts.count() == 1
+
+
+def test_nul_bytes_and_invalid_utf8_never_500(client, forums):
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    response = client.post(reverse("forums:reply", args=[thread.pk]),
+                           {"body": "Hallo\x00wereld"})
+    assert response.status_code in (302, 400)
+    raw = b"body=%FF%FE%FDgeen+utf8&idempotency_key=x9"
+    response = client.post(reverse("forums:reply", args=[thread.pk]), raw,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (302, 400)
+
+
+def test_posting_in_a_locked_thread_is_a_403_page_saying_why(client, forums):
+    thread = make_thread(forum=forums[2])
+    Thread.objects.filter(pk=thread.pk).update(is_locked=True)
+    client.force_login(make_member(region=forums[2].region))
+    response = client.post(reverse("forums:reply", args=[thread.pk]), {"body": "Nog eentje"})
+    assert response.status_code == 403
+    assert "gesloten" in response.content.decode()
+
+
+def test_editing_someone_elses_post_is_403(client, forums):
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    response = client.post(reverse("forums:edit_post", args=[thread.last_post_id]),
+                           {"body": "overgenomen"})
+    assert response.status_code == 403
+    assert Post.objects.get(pk=thread.last_post_id).body == "Eerste bericht."
+
+
+def test_field_tampering_is_ignored(client, forums):
+    forum = forums[2]
+    member = make_member(region=forum.region)
+    other = make_user()
+    client.force_login(member)
+    client.post(reverse("forums:new_thread", args=[forum.pk]), {
+        "title": "Eerlijk", "kind": "discussion", "body": "tekst", "author": other.pk,
+        "forum": forums[0].pk, "is_pinned": "on", "is_locked": "on",
+    })
+    thread = Thread.objects.get(title="Eerlijk")
+    assert (thread.author, thread.forum, thread.is_pinned, thread.is_locked) == \
+        (member, forum, False, False)
+
+
+def test_member_cannot_choose_report_kind(client, forums):
+    client.force_login(make_member(region=forums[1].region))
+    response = client.post(reverse("forums:new_thread", args=[forums[1].pk]), {
+        "title": "Stiekem verslag", "kind": "report", "body": "tekst"})
+    assert response.status_code == 200
+    assert not Thread.objects.filter(kind="report").exists()
+
+
+def test_reporter_publishes_a_report_with_sections(client, forums):
+    reporter = make_member(region=forums[1].region, role=Role.REPORTER)
+    client.force_login(reporter)
+    response = client.post(reverse("forums:new_thread", args=[forums[1].pk]), {
+        "title": "Werksessie veenweide", "kind": "report", "body": "Wat we deden.",
+        "success_factors": "Samen aan tafel", "obstacles": "Tijd", "lessons": "Begin klein"})
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "Succesfactoren" in html and "Samen aan tafel" in html and "Begin klein" in html
+
+
+def test_reply_with_quote_prefills_the_form(client, forums):
+    thread = make_thread(forum=forums[2], body="Het veen daalt.")
+    client.force_login(make_member(region=forums[2].region))
+    html = client.get(thread.get_absolute_url() + f"?page=1&quote={thread.last_post_id}") \
+        .content.decode()
+    assert "&gt; Het veen daalt." in html
+    assert f"/bericht/{thread.last_post_id}/" in html
+
+
+def test_staff_only_forum_is_404_for_members(client):
+    forum = Forum.objects.create(region=None, slug="intern", name="Intern", visibility="staff")
+    client.force_login(make_user())
+    assert client.get(forum.get_absolute_url()).status_code == 404
+
+
+def test_announcements_new_thread_is_403_with_reason_for_members(client):
+    forum = Forum.objects.get(region=None, slug="aankondigingen")
+    client.force_login(make_user())
+    response = client.get(reverse("forums:new_thread", args=[forum.pk]))
+    assert response.status_code == 403
+    assert "programmateam" in response.content.decode()
+
+
+def test_tag_page_lists_threads_across_visible_regions(client):
+    from forums.models import Tag
+
+    veen = Tag.objects.get(slug="veenweide", region=None)
+    a, b = make_forums(make_region()), make_forums(make_region())
+    visible = make_thread(forum=a[2], title="Zichtbaar veen", tags=[veen])
+    hidden = make_thread(forum=b[0], title="Verborgen veen", tags=[veen])
+    html = client.get(veen.get_absolute_url()).content.decode()
+    assert visible.title in html and hidden.title not in html
