@@ -13,7 +13,9 @@ from .forms import ProfileForm
 from .middleware import touch_session
 
 
+@login_required
 def profile_detail(request, username: str):
+    """Profiles are for colleagues: logged-in members only (see the privacy statement)."""
     user = selectors.get_active_user(username=username)
     profile = services.ensure_profile(user=user)
     memberships = region_selectors.list_user_regions(user=user)

@@ -110,8 +110,13 @@ TEMPLATES = [
 # --- Data -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI every request runs in its own context, so persistent connections are never
+    # reused and pile up until PostgreSQL refuses new ones; a per-process pool reuses them.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
+        "timeout": 10,
+    }
 else:
     DATABASES = {
         "default": {
@@ -140,7 +145,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's default 5 s socket timeout equals channels-redis's blocking read:
+                # idle sockets would die with TimeoutError after 5 s.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": "werkplaats",
                 # Documented in docs/deploy.md: a slow reader whose channel fills loses
                 # messages, not the others; it catches up from the database on reconnect.

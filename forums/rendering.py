@@ -8,39 +8,42 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import quote
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock, table
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline, image, link
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 MAX_SOURCE_LENGTH = 20_000
 
 EXTERNAL_REL = "nofollow noopener noreferrer ugc"
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
-# Limits that keep a worst-case post (MAX_SOURCE_LENGTH characters) in the tens of
-# milliseconds and its HTML in the hundreds of kilobytes; real posts never reach them.
+# Limits that keep a worst-case post (MAX_SOURCE_LENGTH characters) well under 200 ms
+# and its HTML in the hundreds of kilobytes; real posts never reach them.
 MAX_NESTING = 20  # 20 nested quotes/lists is deeper than any real post
-MAX_URL_LENGTH = 2048
-MAX_LINK_SPAN = 4096  # "[text](url "title")" must close within this many characters
+MAX_URL_LENGTH = 2000
+MAX_LINK_SPAN = 2200  # "[text](url "title")" must close within this many characters
 MAX_URL_CHARS = 50_000  # per post: one long [ref] definition used 3,000 times is a bomb
+MAX_MENTION_LINKS = 100  # per post; the HTML is stored and broadcast to every reader
 MAX_TABLE_COLUMNS = 32
-MAX_TABLE_ROWS = 200
+MAX_TABLE_CELLS = 2_000
 
 # --- URLs ------------------------------------------------------------------------------
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def is_site_path(url: str) -> bool:
+def _is_site_path(url: str) -> bool:
     """A path on this site ("/bericht/12/"); "//host" and "/\\host" leave the site."""
     return url.startswith("/") and url[1:2] not in ("/", "\\")
 
@@ -50,7 +53,7 @@ def _is_allowed_url(url: str) -> bool:
     # percent-encoded, so "java&#x09;script:" arrives as "java%09script:" (no scheme).
     if len(url) > MAX_URL_LENGTH:
         return False
-    if is_site_path(url):
+    if _is_site_path(url):
         return True
     scheme = _SCHEME.match(url)
     return scheme is not None and scheme.group(1).lower() in SAFE_SCHEMES
@@ -72,6 +75,8 @@ def _bounded_link_rule(rule: InlineRule) -> InlineRule:
     """Stop "[[[[..." from scanning the rest of the post once per bracket (quadratic)."""
 
     def bounded(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] not in "![":
+            return False  # cheap exit first: inline rules are tried at most positions
         limit = min(state.posMax, state.pos + MAX_LINK_SPAN)
         if state.src.find("]", state.pos, limit) < 0:
             return False
@@ -89,9 +94,11 @@ def _bounded_table(state: StateBlock, start_line: int, end_line: int, silent: bo
     # A 3,000-column header over 4,000 one-character rows autocompletes millions of
     # cells; cap both sides. Rows past the cap continue as an ordinary paragraph.
     header_start = state.bMarks[start_line] + state.tShift[start_line]
-    if state.src.count("|", header_start, state.eMarks[start_line]) > MAX_TABLE_COLUMNS + 1:
+    columns = state.src.count("|", header_start, state.eMarks[start_line]) + 1  # at most
+    if columns > MAX_TABLE_COLUMNS:
         return False
-    return table(state, start_line, min(end_line, start_line + 2 + MAX_TABLE_ROWS), silent)
+    last_line = start_line + 2 + MAX_TABLE_CELLS // columns
+    return table(state, start_line, min(end_line, last_line), silent)
 
 
 def _cap_url_expansion(state: StateCore) -> None:
@@ -99,18 +106,20 @@ def _cap_url_expansion(state: StateCore) -> None:
     # budget, links become their text and images their alt text.
     budget = MAX_URL_CHARS
     for block in state.tokens:
-        dropping = False
+        dropping_link = False  # links do not nest, so one flag pairs open and close
         for token in block.children or ():
             if token.type in ("link_open", "image"):
                 url = token.attrGet("href") or token.attrGet("src") or ""
                 budget -= len(str(url)) + len(str(token.attrGet("title") or ""))
-                dropping = budget < 0
-                if dropping:
-                    if token.type == "image":
-                        token.children = None
-                    token.type, token.tag, token.nesting, token.attrs = "text", "", 0, {}
-            elif token.type == "link_close" and dropping:
+                if budget >= 0:
+                    continue
+                dropping_link = dropping_link or token.type == "link_open"
+                # An image's content is its alt source text; a link's is empty.
+                token.type, token.tag, token.nesting, token.attrs = "text", "", 0, {}
+                token.children = None
+            elif token.type == "link_close" and dropping_link:
                 token.type, token.tag, token.nesting, token.content = "text", "", 0, ""
+                dropping_link = False
 
 
 _HEADING_TAGS = {"h1": "h3", "h2": "h4", "h3": "h5", "h4": "h6", "h5": "h6", "h6": "h6"}
@@ -154,23 +163,28 @@ def _find_mentions(text: str, before: str, after: str) -> list[tuple[int, int, s
         if _is_glued(text[at - 1] if at else before):
             continue
         following = text[match.end()] if match.end() < len(text) else after
-        if following == "@" or (following and _is_glued(following) and following != "."
-                                and following != "-"):
-            continue  # "@anna@example.nl", or a handle that runs on into an escape
+        if following == "@" or following == "_" or following.isalnum():
+            continue  # "@anna@example.nl", "@annaé", or a handle running on into an escape
         name = match.group(1).rstrip(".-")
         found.append((at, at + 1 + len(name), name))
     return found
 
 
 def _mention_tokens(name: str, level: int) -> list[Token]:
-    opening = Token("link_open", "a", 1, attrs={"class": "mention",
-                                                "href": f"/profiel/{quote(name)}/"})
+    opening = Token("link_open", "a", 1, level=level,
+                    attrs={"class": "mention", "href": f"/profiel/{quote(name)}/"})
     text = Token("text", "", 0, content=f"@{name}", level=level + 1)
     return [opening, text, Token("link_close", "a", -1, level=level)]
 
 
-def _link_mentions(children: list[Token], known: dict[str, str],
-                   seen: dict[str, str]) -> list[Token]:
+@dataclass
+class _Mentions:
+    known: dict[str, str]  # lower-case -> canonical spelling
+    seen: dict[str, str] = field(default_factory=dict)  # lower-case -> first spelling
+    links_left: int = MAX_MENTION_LINKS
+
+
+def _link_mentions(children: list[Token], mentions: _Mentions) -> list[Token]:
     result: list[Token] = []
     in_link = 0
     for index, token in enumerate(children):
@@ -185,10 +199,11 @@ def _link_mentions(children: list[Token], known: dict[str, str],
         after = _neighbour_char(children, index + 1, 0)
         text, cursor = token.content, 0
         for start, end, name in _find_mentions(text, before, after):
-            seen.setdefault(name.lower(), name)
-            canonical = known.get(name.lower())
-            if canonical is None:
+            mentions.seen.setdefault(name.lower(), name)
+            canonical = mentions.known.get(name.lower())
+            if canonical is None or mentions.links_left <= 0:
                 continue
+            mentions.links_left -= 1
             if start > cursor:
                 result.append(Token("text", "", 0, content=text[cursor:start], level=token.level))
             result.extend(_mention_tokens(canonical, token.level))
@@ -209,26 +224,25 @@ def _neighbour_char(children: Sequence[Token], index: int, position: int) -> str
 
 def _mentions_rule(state: StateCore) -> None:
     # Runs before text_join, while escapes ("\@") are still their own tokens.
-    known: dict[str, str] = state.env.get("known_usernames", {})
-    seen: dict[str, str] = state.env.setdefault("mentions", {})
+    mentions = state.env.setdefault("mentions", _Mentions(known={}))
     for block in state.tokens:
         if block.type == "inline" and block.children:
-            block.children = _link_mentions(block.children, known, seen)
+            block.children = _link_mentions(block.children, mentions)
 
 
 # --- Rendering -------------------------------------------------------------------------
 
 
-def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                      env: Any) -> str:
+def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int,
+                      options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
-    if not is_site_path(str(token.attrGet("href") or "")):
+    if not _is_site_path(str(token.attrGet("href") or "")):
         token.attrSet("rel", EXTERNAL_REL)
     return self.renderToken(tokens, idx, options, env)
 
 
-def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                  env: Any) -> str:
+def _render_image(self: RendererHTML, tokens: Sequence[Token], idx: int,
+                  options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
     alt = self.renderInlineAsText(token.children or [], options, env)
@@ -238,7 +252,7 @@ def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any,
         return self.renderToken(tokens, idx, options, env)
     # Plain http would be mixed content and a relative src could be any site URL:
     # offer the link instead of loading it.
-    rel = "" if is_site_path(src) else f' rel="{EXTERNAL_REL}"'
+    rel = "" if _is_site_path(src) else f' rel="{EXTERNAL_REL}"'
     return f'<a href="{escapeHtml(src)}"{rel}>{escapeHtml(alt or src)}</a>'
 
 
@@ -246,6 +260,7 @@ def _build_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
                                    "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
+    md.disable(["html_block", "html_inline"])  # no-ops with html off; skip them per line
     md.validateLink = _is_allowed_url  # type: ignore[method-assign]
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.inline.ruler.at("link", _bounded_link_rule(link))
@@ -281,7 +296,7 @@ _cleaner = nh3.Cleaner(
     attribute_filter=_keep_attribute,
     link_rel=None,
     url_schemes=set(SAFE_SCHEMES),
-    url_relative=lambda url: url if is_site_path(url) else None,
+    url_relative=lambda url: url if _is_site_path(url) else None,
     strip_comments=True,
 )
 
@@ -293,17 +308,18 @@ def _check_length(source: str) -> None:
 
 
 def extract_mentions(source: str) -> list[str]:
-    """@handles in order of first appearance, deduplicated case-insensitively."""
+    """@handles outside code and links, first spelling first; source <= MAX_SOURCE_LENGTH."""
     _check_length(source)
-    env: dict[str, Any] = {}
-    _parser.parse(source, env)
-    return list(env.get("mentions", {}).values())
+    mentions = _Mentions(known={})
+    _parser.parse(source, {"mentions": mentions})
+    return list(mentions.seen.values())
 
 
 def render_markdown(source: str, *, known_usernames: Collection[str] = ()) -> str:
+    """Sanitised HTML; source <= MAX_SOURCE_LENGTH (ValueError otherwise)."""
     _check_length(source)
-    env = {"known_usernames": {name.lower(): name for name in known_usernames}}
-    return _cleaner.clean(_parser.render(source, env))
+    mentions = _Mentions(known={name.lower(): name for name in known_usernames})
+    return _cleaner.clean(_parser.render(source, {"mentions": mentions}))
 
 
 # --- Quotes and plain text -------------------------------------------------------------
@@ -352,7 +368,9 @@ class _TextCollector(HTMLParser):
 
 
 def render_plain_text(source: str) -> str:
+    # Indexing and excerpts must not fail on a row that dodged validation (a data
+    # migration, the shell): past the limit they see only the first part.
     collector = _TextCollector()
-    collector.feed(render_markdown(source))
+    collector.feed(render_markdown(source[:MAX_SOURCE_LENGTH]))
     collector.close()
     return " ".join("".join(collector.parts).split())

@@ -32,7 +32,7 @@ MAX_PER_PAGE = 100
 MIN_WORD_LENGTH = 2
 # Snippet markers: control characters cannot come from indexed text (see _clean) and survive
 # html escaping, so the whole snippet is escaped first and the markers become <mark> after.
-START, STOP = "\x02", "\x03"
+START, STOP, LT = "\x02", "\x03", "\x01"
 HEADLINE_OPTIONS = (
     f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=10"
 )
@@ -40,6 +40,7 @@ TITLE_HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 # Letters and digits; "_" and everything else separate words, as in FTS5's unicode61.
 _WORD = re.compile(r"[^\W_]+")
+_WORD_AT_END = re.compile(r"[^\W_]+\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -168,7 +169,11 @@ def search(*, viewer, query: str, region=None, forum=None, kind: str | None = No
 
 
 def _normalise_query(query: str | None) -> str:
-    text = unicodedata.normalize("NFKC", (query or "")[:MAX_QUERY_LENGTH])
+    query = query or ""
+    text = query[:MAX_QUERY_LENGTH]
+    if _WORD.match(query, MAX_QUERY_LENGTH):  # cut inside a word: drop its first part too
+        text = _WORD_AT_END.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
@@ -189,7 +194,7 @@ def _start_of(day: date) -> datetime:
 def _marked_html(text: str) -> SafeString:
     """Escape everything, then turn the markers into balanced <mark> elements."""
     out, open_ = [], False
-    for part in re.split(f"([{START}{STOP}])", str(escape(text))):
+    for part in re.split(f"([{START}{STOP}])", str(escape(text)).replace(LT, "&lt;")):
         if part == START:
             if not open_:
                 out.append("<mark>")
@@ -243,13 +248,16 @@ class _Postgres:
             return cursor.fetchone()[0]
 
     def page(self, match: str, allowed: tuple[str, tuple], *, limit: int, offset: int) -> list:
-        """(post id, rank, snippet, title) rows; ts_headline runs on the page's rows only."""
+        """(post id, rank, snippet, title) rows; ts_headline runs on the page's rows only.
+
+        ts_headline drops whatever its parser takes for an HTML tag, so "<" goes in as LT
+        (a blank to the parser, as "<" is to the stored vector) and comes out as "&lt;"."""
         allowed_sql, allowed_params = allowed
         sql = f"""
             SELECT page.post_id, page.score,
-                   ts_headline('dutch', d.document, page.query, %s),
-                   ts_headline('dutch', translate(t.title, chr(2) || chr(3), ''),
-                               page.query, %s)
+                   ts_headline('dutch', replace(d.document, '<', chr(1)), page.query, %s),
+                   ts_headline('dutch', replace(translate(t.title, chr(1) || chr(2) || chr(3),
+                                                          ''), '<', chr(1)), page.query, %s)
             FROM (
                 SELECT d.post_id, ts_rank_cd(d.vector, q.query) AS score, p.created_at, q.query
                 FROM forums_search_document AS d
@@ -293,6 +301,9 @@ def _fts_execute(cursor, sql: str, params: list) -> None:
 
 
 class _Sqlite:
+    # "+rowid IN (...)": the unary plus keeps SQLite from handing the IN list to FTS5 as rowid
+    # constraints, which reruns the whole match once per allowed id (seconds at 10,000 hits).
+    # So FTS5 matches once and each hit is looked up in the allowed set, built once.
     def write(self, post_id: int, title: str, document: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -312,7 +323,7 @@ class _Sqlite:
         with connection.cursor() as cursor:
             _fts_execute(cursor, f"""
                 SELECT COUNT(*) FROM forums_search_fts
-                WHERE forums_search_fts MATCH %s AND forums_search_fts.rowid IN ({allowed_sql})
+                WHERE forums_search_fts MATCH %s AND +forums_search_fts.rowid IN ({allowed_sql})
             """, [match, *allowed_params])  # noqa: S608 - Django's SQL, params apart
             return cursor.fetchone()[0]
 
@@ -328,7 +339,7 @@ class _Sqlite:
                        -bm25(forums_search_fts, 5.0, 1.0) AS score, p.created_at
                 FROM forums_search_fts
                 JOIN forums_post AS p ON p.id = forums_search_fts.rowid
-                WHERE forums_search_fts MATCH %s AND forums_search_fts.rowid IN ({allowed_sql})
+                WHERE forums_search_fts MATCH %s AND +forums_search_fts.rowid IN ({allowed_sql})
                 ORDER BY score DESC, p.created_at DESC, p.id DESC
                 LIMIT %s OFFSET %s
             ) AS page

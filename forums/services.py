@@ -7,6 +7,7 @@ keeps the denormalised counters in plain sight.
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -140,6 +141,12 @@ def _render(body: str) -> tuple[str, list[User]]:
     return html, mentioned
 
 
+def _changed(thread_id: int) -> None:
+    """Every visible change moves the thread's sequence: cached pages and live clients key
+    on it."""
+    Thread.objects.filter(pk=thread_id).update(event_seq=F("event_seq") + 1)
+
+
 def _existing_post(author: User, key: str) -> Post | None:
     if not key:
         return None
@@ -159,7 +166,7 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
     Thread.objects.filter(pk=thread.pk).update(
         post_count=F("post_count") + 1, last_position=position, last_post=post,
-        last_poster=author, last_post_at=now,
+        last_poster=author, last_post_at=now, event_seq=F("event_seq") + 1,
     )
     Forum.objects.filter(pk=thread.forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=now,
@@ -234,7 +241,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
     existing = _existing_post(actor, idempotency_key)
     if existing is not None:
         return existing
-    thread = Thread.objects.select_for_update().select_related("forum__region").get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("forum__region").get(pk=thread.pk)
     if not permissions.can_reply(actor, thread):
         if thread.is_locked and permissions.can_view_thread(actor, thread):
             raise PermissionDenied(_("This thread is locked: no new replies."))
@@ -262,7 +269,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
 @transaction.atomic
 def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
               report: dict | None = None) -> Post:
-    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
     if not permissions.can_edit_post(actor, post):
         raise PermissionDenied(_("You cannot edit this post."))
     body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
@@ -275,6 +282,7 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     if body == post.body:
         if post.position == 1:
             search.index_post(post)
+            _changed(thread.pk)
         return post
     PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
     html, mentioned = _render(body)
@@ -287,19 +295,21 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned
                                  if u.pk not in existing])
     search.index_post(post)
+    _changed(thread.pk)
     return post
 
 
 @transaction.atomic
 def delete_post(*, actor: User, post: Post) -> Post:
     """Soft delete: the thread keeps its shape, the text is gone from pages and search."""
-    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
     if not permissions.can_delete_post(actor, post):
         raise PermissionDenied(_("You cannot delete this post."))
     post.is_deleted = True
     post.deleted_at = timezone.now()
     post.save(update_fields=["is_deleted", "deleted_at"])
     search.remove_post(post)
+    _changed(post.thread_id)
     return post
 
 
@@ -308,7 +318,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     """Adds the reaction, or takes it back if it was there; returns whether it is on now."""
     if kind not in Reaction.Kind.values:
         raise ValidationError(_("Unknown reaction."))
-    post = Post.objects.select_for_update().select_related("thread__forum__region").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
     if not permissions.can_react(actor, post):
         raise PermissionDenied(_("You cannot react to this post."))
     deleted, _detail = Reaction.objects.filter(post=post, user=actor, kind=kind).delete()
@@ -318,6 +328,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     counts[kind] = max(0, counts.get(kind, 0) + (-1 if deleted else 1))
     post.reaction_counts = {k: v for k, v in counts.items() if v}
     post.save(update_fields=["reaction_counts"])
+    _changed(post.thread_id)
     if not deleted:
         transaction.on_commit(lambda: signals.reaction_added.send(
             sender=Post, post=post, user=actor, kind=kind))
@@ -333,6 +344,7 @@ def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
         raise ValidationError(_("Choose a reply in this thread."))
     thread.accepted_answer = post
     thread.save(update_fields=["accepted_answer"])
+    _changed(thread.pk)
     if post is not None:
         transaction.on_commit(lambda: signals.answer_accepted.send(
             sender=Thread, thread=thread, post=post, actor=actor))
@@ -351,13 +363,19 @@ def set_thread_flags(*, actor: User, thread: Thread, is_locked: bool | None = No
         thread.is_pinned, fields = is_pinned, [*fields, "is_pinned"]
     if fields:
         thread.save(update_fields=fields)
+        _changed(thread.pk)
     return thread
 
 
 # --- Reading state -----------------------------------------------------------------------------
 
-def record_view(*, thread: Thread) -> None:
-    Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
+def record_view(*, request, thread: Thread) -> None:
+    """Count a reader once an hour per thread (by account, or address for the anonymous), so
+    reloads do not inflate the count and most page views write nothing."""
+    who = f"u{request.user.pk}" if request.user.is_authenticated else \
+        f"a{request.META.get('REMOTE_ADDR', '')}"
+    if cache.add(f"viewed:{thread.pk}:{who}", 1, 3600):
+        Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
 
 
 # SQLite and PostgreSQL both speak this upsert; the table name is ours, not user input.

@@ -1,9 +1,12 @@
 from django.contrib import messages
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,8 +42,11 @@ def forum_detail(request, forum_id: int, slug: str = ""):
     threads = selectors.list_threads(viewer=request.user, forum=forum, kind=kind, tag=tag)
     page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
     user = request.user
+    filters = QueryDict(mutable=True)
+    filters.update({k: v for k, v in (("kind", kind), ("tag", tag)) if v})
     return render(request, "forums/forum.html", {
         "forum": forum, "page": page, "kind": kind, "tag": tag,
+        "query_prefix": filters.urlencode(),
         "kinds": Thread.Kind.choices, "tags": selectors.tags_for_forum(forum),
         "can_start_thread": permissions.can_start_thread(user, forum),
         "watching": user.is_authenticated
@@ -60,8 +66,10 @@ def thread_detail(request, thread_id: int):
             page = read_position // 25 + 1
             return HttpResponseRedirect(f"{thread.get_absolute_url()}?page={page}"
                                         f"#post-{first_unread}")
+    services.record_view(request=request, thread=thread)
+    if not user.is_authenticated:
+        return _anonymous_thread_page(request, thread)
     page = selectors.thread_page(viewer=user, thread=thread, page=_page_number(request))
-    services.record_view(thread=thread)
     if page.posts and page.posts[-1].position > read_position:
         services.mark_thread_read(user=user, thread=thread, position=page.posts[-1].position)
     reply_form = None
@@ -81,6 +89,26 @@ def thread_detail(request, thread_id: int):
         reply_form = ReplyForm(initial=initial)
     return render(request, "forums/thread.html", _thread_context(request, thread, page,
                                                                  reply_form))
+
+
+def _anonymous_thread_page(request, thread):
+    """Every anonymous reader of a page sees the same posts: render them once per change of
+    the thread (its event sequence) and language, then serve that fragment from the cache."""
+    number = min(_page_number(request), thread.page_count)
+    key = f"thread-posts:{thread.pk}:{thread.event_seq}:{number}:{get_language()}"
+    posts_html = cache.get(key)
+    page = None
+    if posts_html is None:
+        page = selectors.thread_page(viewer=request.user, thread=thread, page=number)
+        context = _thread_context(request, thread, page, None)
+        posts_html = render_to_string("forums/_posts.html", context, request=request)
+        cache.set(key, posts_html, 24 * 3600)
+    page = page or selectors.ThreadPage(
+        posts=[], number=number, num_pages=thread.page_count, has_previous=number > 1,
+        has_next=number < thread.page_count)
+    context = _thread_context(request, thread, page, None)
+    context["posts_html"] = posts_html
+    return render(request, "forums/thread.html", context)
 
 
 def _thread_context(request, thread, page, reply_form):

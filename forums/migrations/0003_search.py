@@ -5,6 +5,9 @@ PostgreSQL: forums_search_document(post_id, title, document) with a stored, weig
 (title A, document B) and a GIN index on it.
 SQLite: an FTS5 table forums_search_fts(title, document) whose rowid is the post id.
 
+The text is plain text, not HTML: "<" is blanked before parsing, or PostgreSQL's parser would
+read "a<b and c>d" as a tag and leave its words out (forums.search does the same for snippets).
+
 Hard-deleted posts lose their row through a trigger rather than a foreign key: Django's flush
 (TransactionTestCase, `manage.py flush`) runs `TRUNCATE forums_post, ...` without CASCADE on
 PostgreSQL, which a foreign key from a table Django does not know about would refuse. An AFTER
@@ -23,8 +26,8 @@ POSTGRES_FORWARD = [
         title text NOT NULL DEFAULT '',
         document text NOT NULL,
         vector tsvector GENERATED ALWAYS AS (
-            setweight(to_tsvector('dutch', title), 'A')
-            || setweight(to_tsvector('dutch', document), 'B')
+            setweight(to_tsvector('dutch', replace(title, '<', ' ')), 'A')
+            || setweight(to_tsvector('dutch', replace(document, '<', ' ')), 'B')
         ) STORED
     )
     """,

@@ -109,7 +109,11 @@ def test_profile_edit_saves_and_profile_page_shows_layer_and_regions(client):
     assert "Provincie" in page and "Regio Profieltest" in page
 
 
-def test_unknown_profile_is_404(client):
+def test_profiles_are_for_logged_in_colleagues_and_unknown_ones_404(client):
+    user = make_user()
+    response = client.get(reverse("accounts:profile", args=[user.username]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+    client.force_login(user)
     assert client.get(reverse("accounts:profile", args=["nobody"])).status_code == 404
 
 

@@ -11,6 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def count_queries(client, url):
+    from django.core.cache import cache
+
+    cache.clear()  # each count is a first visit: view counted, fragments rendered afresh
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
@@ -229,3 +232,17 @@ def test_tag_page_lists_threads_across_visible_regions(client):
     hidden = make_thread(forum=b[0], title="Verborgen veen", tags=[veen])
     html = client.get(veen.get_absolute_url()).content.decode()
     assert visible.title in html and hidden.title not in html
+
+
+def test_anonymous_readers_share_one_render_until_the_thread_changes(client, forums):
+    thread = make_thread(forum=forums[2], body="Eerste versie")
+    url = thread.get_absolute_url()
+    first = count_queries(client, url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert "Eerste versie" in client.get(url).content.decode()
+    assert len(ctx) < first  # served from the cached fragment
+    from forums import services
+
+    services.edit_post(actor=thread.author, post=thread.posts.get(), body="Tweede versie")
+    html = client.get(url).content.decode()
+    assert "Tweede versie" in html and "Eerste versie" not in html
