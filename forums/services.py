@@ -141,6 +141,12 @@ def _render(body: str) -> tuple[str, list[User]]:
     return html, mentioned
 
 
+def _locked(queryset, pk: int):
+    """The row, locked for this transaction; `of` because PostgreSQL cannot lock the nullable
+    side of the outer join to a national forum's (absent) region."""
+    return queryset.select_for_update(of=("self",)).get(pk=pk)
+
+
 def _changed(thread_id: int) -> None:
     """Every visible change moves the thread's sequence: cached pages and live clients key
     on it."""
@@ -241,7 +247,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
     existing = _existing_post(actor, idempotency_key)
     if existing is not None:
         return existing
-    thread = Thread.objects.select_for_update(of=("self",)).select_related("forum__region").get(pk=thread.pk)
+    thread = _locked(Thread.objects.select_related("forum__region"), thread.pk)
     if not permissions.can_reply(actor, thread):
         if thread.is_locked and permissions.can_view_thread(actor, thread):
             raise PermissionDenied(_("This thread is locked: no new replies."))
@@ -269,7 +275,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
 @transaction.atomic
 def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
               report: dict | None = None) -> Post:
-    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
+    post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
     if not permissions.can_edit_post(actor, post):
         raise PermissionDenied(_("You cannot edit this post."))
     body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
@@ -302,7 +308,7 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
 @transaction.atomic
 def delete_post(*, actor: User, post: Post) -> Post:
     """Soft delete: the thread keeps its shape, the text is gone from pages and search."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
+    post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
     if not permissions.can_delete_post(actor, post):
         raise PermissionDenied(_("You cannot delete this post."))
     post.is_deleted = True
@@ -318,7 +324,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     """Adds the reaction, or takes it back if it was there; returns whether it is on now."""
     if kind not in Reaction.Kind.values:
         raise ValidationError(_("Unknown reaction."))
-    post = Post.objects.select_for_update(of=("self",)).select_related("thread__forum__region").get(pk=post.pk)
+    post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
     if not permissions.can_react(actor, post):
         raise PermissionDenied(_("You cannot react to this post."))
     deleted, _detail = Reaction.objects.filter(post=post, user=actor, kind=kind).delete()

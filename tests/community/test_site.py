@@ -119,3 +119,12 @@ def test_admin_login_form_is_not_a_way_around_mfa(client):
     response = client.get("/beheer/login/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_an_english_browser_still_gets_dutch_until_english_is_chosen(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="nl">' in html
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en">' in client.get("/").content.decode()
+    client.cookies["django_language"] = "xx"
+    assert '<html lang="nl">' in client.get("/").content.decode()

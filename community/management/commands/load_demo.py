@@ -68,11 +68,53 @@ class Command(BaseCommand):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
             for slug, role in roles.items():
                 Membership.objects.create(user=user, region=regions[slug], role=role)
+        self.load_forums()
         MembershipRequest.objects.create(
             user=User.objects.get(username="dirk"), region=regions["zuidwestelijke-delta"],
             motivation="Wij werken in Twenterand aan zoetwatervoorziening en willen leren van "
                        "de broedplaats zoet water.",
         )
+
+    def load_forums(self):
+        from forums import services as forum_services
+        from forums.models import Forum, Tag
+
+        users = {u.username: u for u in User.objects.all()}
+        twente = Forum.objects.filter(region__slug="twente")
+        reports, questions, general = (twente.get(slug="verslagen"),
+                                       twente.get(slug="vragen-en-antwoorden"),
+                                       twente.get(slug="algemeen"))
+        tags = {t.slug: t for t in Tag.objects.filter(region=None)}
+        report = forum_services.create_thread(
+            actor=users["anna"], forum=reports, kind="report",
+            title="Werksessie waterberging in de beekdalen",
+            body="Op 14 november spraken waterschap, gemeente en provincie met twaalf "
+                 "agrariërs over **waterberging** in het beekdal van de Regge.\n\n"
+                 "- Wat kan een boer zelf doen?\n- Wat vraagt het van de overheid?",
+            tags=[tags["bodem-en-water"], tags["lessen"]],
+            report={"success_factors": "De keukentafelgesprekken vooraf; één contactpersoon.",
+                    "obstacles": "Onzekerheid over de vergoeding per hectare.",
+                    "lessons": "Begin bij het verhaal van de boer, niet bij de kaart."},
+        )
+        forum_services.create_post(
+            actor=users["carla"], thread=report,
+            body="Herkenbaar! Bij LNV zien we hetzelfde. @anna, mogen we dit delen?")
+        question = forum_services.create_thread(
+            actor=users["dirk"], forum=questions, kind="question",
+            title="Wie heeft ervaring met een gebiedsfonds?",
+            body="We willen in Twenterand een gebiedsfonds opzetten. Wie weet hoe je de "
+                 "governance regelt tussen gemeente en waterschap?",
+            tags=[tags["samenwerking"]])
+        answer = forum_services.create_post(
+            actor=users["anna"], thread=question,
+            body="In Vechtstromen werken we met een stuurgroep en één penvoerder. "
+                 "Zie ook [de handreiking](https://www.example.org/handreiking).")
+        forum_services.accept_answer(actor=users["dirk"], thread=question, post=answer)
+        forum_services.toggle_reaction(actor=users["dirk"], post=answer, kind="useful")
+        forum_services.toggle_reaction(actor=users["carla"], post=answer, kind="thanks")
+        forum_services.create_thread(
+            actor=users["carla"], forum=general, title="Kennismaken: wie werkt waaraan?",
+            body="Stel je even voor: organisatie, rol en waar je in de regio aan werkt.")
 
     def print_logins(self):
         out = self.stdout.write
