@@ -40,6 +40,14 @@ class SignupForm(DisplayNameMixin, AllauthSignupForm):
     field_order = ["email", "username", "display_name", "organisation", "government_layer",
                    "password1", "password2"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["username"].help_text = _(
+            "Your handle for @mentions: letters, digits, dots, hyphens and underscores.")
+        self.fields["display_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["organisation"].widget.attrs["autocomplete"] = "organization"
+
     def save(self, request):
         user = super().save(request)
         services.create_profile(

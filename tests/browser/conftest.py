@@ -17,14 +17,6 @@ from pathlib import Path
 import pytest
 from daphne.testing import DaphneProcess
 
-# Sync Playwright runs an asyncio event loop in this (the main) thread for as long as it is
-# started. Django refuses ORM calls from a thread with a running event loop
-# (SynchronousOnlyOperation), although the test code itself is plain synchronous code that
-# never runs concurrently with the loop. Allowing it here, for the test process only, lets the
-# tests build data with the factories. The server process drops the flag again (see
-# _server_setup) so the served site keeps Django's real async-safety checks.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,10 +27,19 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    """Everything in this folder drives a browser: mark it so the root conftest can skip it."""
+    """Everything in this folder drives a browser: mark it so the root conftest can skip it,
+    and run it after all other tests. Once started, sync Playwright keeps an asyncio event
+    loop running in the main thread until the session ends, which would break later
+    pytest-asyncio tests ("Runner.run() cannot be called from a running event loop")."""
+    browser_items = []
     for item in items:
         if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            browser_items.append(item)
+    if browser_items:
+        chosen = {id(item) for item in browser_items}
+        others = [item for item in items if id(item) not in chosen]
+        items[:] = others + browser_items
 
 
 # --- The server -----------------------------------------------------------------------------
@@ -71,7 +72,7 @@ class _ServerSetup:
         # The fork copied pytest-django's "no database access outside db tests" guard; the
         # server serves every test, so it lifts the guard for good.
         self.db_blocker.unblock()
-        # Only the test process needs the async-safety escape hatch.
+        # The served site keeps Django's async-safety checks, whatever the test process set.
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         # The test process cannot read this process's locmem outbox: write mail to files.
         settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -205,11 +206,23 @@ def playwright(live_server_process):
     # and event loop: forking a process that runs them is asking for trouble.
     from playwright.sync_api import sync_playwright
 
+    # Sync Playwright runs an asyncio event loop in this (the main) thread from now on.
+    # Django refuses ORM calls from a thread with a running event loop
+    # (SynchronousOnlyOperation), although the test code is plain synchronous code that never
+    # runs concurrently with the loop. Allowing it, in the test process and only while
+    # Playwright runs, lets the tests build data with the factories. (The variable would also
+    # trip `check --deploy` in subprocesses of other tests, hence the narrow scope.)
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     manager = sync_playwright().start()
     try:
         yield manager
     finally:
         manager.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
