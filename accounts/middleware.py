@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 LAST_ACTIVITY = "werkplaats_last_activity"
 LOGGED_IN_AT = "werkplaats_logged_in_at"
@@ -33,10 +34,12 @@ class SessionTimeoutMiddleware:
             lifetime_over = now - logged_in_at > settings.SESSION_ABSOLUTE_LIFETIME
             if idle_expired or lifetime_over:
                 logout(request)
+                minutes = max(1, settings.SESSION_IDLE_TIMEOUT // 60)
                 messages.info(
                     request,
-                    _("You were logged out after %(minutes)d minutes without activity.")
-                    % {"minutes": settings.SESSION_IDLE_TIMEOUT // 60}
+                    ngettext("You were logged out after %(minutes)d minute without activity.",
+                             "You were logged out after %(minutes)d minutes without activity.",
+                             minutes) % {"minutes": minutes}
                     if idle_expired
                     else _("Your session has ended; please log in again."),
                 )

@@ -54,7 +54,8 @@ class Forum(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.region or _('National')} · {self.name}"
+        place = self.region.name if self.region else _("National")
+        return f"{place} · {self.name}"
 
     def get_absolute_url(self) -> str:
         return reverse("forums:forum", kwargs={"forum_id": self.pk, "slug": self.slug})
