@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from live.consumers import PingConsumer
+from forums.consumers import ThreadConsumer
+from live.consumers import LiveConsumer
 
 websocket_urlpatterns = [
-    path("ws/ping/", PingConsumer.as_asgi()),
+    path("ws/ping/", LiveConsumer.as_asgi()),
+    path("ws/threads/<int:thread_id>/", ThreadConsumer.as_asgi()),
 ]

@@ -323,3 +323,26 @@ class RegionSubscription(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "region"], name="one_region_sub")]
+
+
+class ThreadEvent(models.Model):
+    """What changed in a thread, in order: the live stream's source of truth.
+
+    A client that reconnects asks for everything after the last sequence it saw and gets it
+    from here, so a dropped channel-layer message (Redis restart, full channel) loses nothing.
+    """
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "seq"], name="one_event_per_seq")
+        ]
+        ordering = ["thread", "seq"]
+
+    def as_message(self) -> dict:
+        return {"type": self.type, "thread_id": self.thread_id, "seq": self.seq, **self.payload}

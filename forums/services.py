@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from regions.models import Region
 
-from . import permissions, rendering, search, signals
+from . import events, permissions, rendering, search, signals
 from .models import (
     Forum,
     ForumRead,
@@ -147,12 +147,6 @@ def _locked(queryset, pk: int):
     return queryset.select_for_update(of=("self",)).get(pk=pk)
 
 
-def _changed(thread_id: int) -> None:
-    """Every visible change moves the thread's sequence: cached pages and live clients key
-    on it."""
-    Thread.objects.filter(pk=thread_id).update(event_seq=F("event_seq") + 1)
-
-
 def _existing_post(author: User, key: str) -> Post | None:
     if not key:
         return None
@@ -172,7 +166,7 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
     Thread.objects.filter(pk=thread.pk).update(
         post_count=F("post_count") + 1, last_position=position, last_post=post,
-        last_poster=author, last_post_at=now, event_seq=F("event_seq") + 1,
+        last_poster=author, last_post_at=now,
     )
     Forum.objects.filter(pk=thread.forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=now,
@@ -181,6 +175,8 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
     thread.post_count += 1
     thread.last_post, thread.last_poster = post, author
     search.index_post(post)
+    events.post_changed(post, thread, "post.created",
+                        idempotency_key=post.idempotency_key, page=post.page)
     return post
 
 
@@ -288,7 +284,8 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     if body == post.body:
         if post.position == 1:
             search.index_post(post)
-            _changed(thread.pk)
+            events.thread_changed(thread)
+            events.post_changed(post, thread, "post.edited")
         return post
     PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
     html, mentioned = _render(body)
@@ -301,7 +298,9 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned
                                  if u.pk not in existing])
     search.index_post(post)
-    _changed(thread.pk)
+    if post.position == 1 and title is not None:
+        events.thread_changed(thread)
+    events.post_changed(post, thread, "post.edited")
     return post
 
 
@@ -315,7 +314,7 @@ def delete_post(*, actor: User, post: Post) -> Post:
     post.deleted_at = timezone.now()
     post.save(update_fields=["is_deleted", "deleted_at"])
     search.remove_post(post)
-    _changed(post.thread_id)
+    events.post_changed(post, post.thread, "post.deleted")
     return post
 
 
@@ -334,7 +333,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     counts[kind] = max(0, counts.get(kind, 0) + (-1 if deleted else 1))
     post.reaction_counts = {k: v for k, v in counts.items() if v}
     post.save(update_fields=["reaction_counts"])
-    _changed(post.thread_id)
+    events.post_changed(post, post.thread, "post.reactions")
     if not deleted:
         transaction.on_commit(lambda: signals.reaction_added.send(
             sender=Post, post=post, user=actor, kind=kind))
@@ -350,7 +349,7 @@ def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
         raise ValidationError(_("Choose a reply in this thread."))
     thread.accepted_answer = post
     thread.save(update_fields=["accepted_answer"])
-    _changed(thread.pk)
+    events.thread_changed(thread)
     if post is not None:
         transaction.on_commit(lambda: signals.answer_accepted.send(
             sender=Thread, thread=thread, post=post, actor=actor))
@@ -369,7 +368,7 @@ def set_thread_flags(*, actor: User, thread: Thread, is_locked: bool | None = No
         thread.is_pinned, fields = is_pinned, [*fields, "is_pinned"]
     if fields:
         thread.save(update_fields=fields)
-        _changed(thread.pk)
+        events.thread_changed(thread)
     return thread
 
 

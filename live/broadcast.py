@@ -25,6 +25,13 @@ def thread_group(thread_id: int) -> str:
     return f"thread.{thread_id}"
 
 
+def session_fingerprint(session_key: str | None) -> str:
+    """Names a session in events without putting the session key itself on the wire."""
+    import hashlib
+
+    return hashlib.sha256((session_key or "").encode()).hexdigest()[:16] if session_key else ""
+
+
 def send_on_commit(group: str, event: dict) -> None:
     """Deliver after the current transaction commits; dropped on rollback."""
     transaction.on_commit(lambda: send_now(group, event))

@@ -1,38 +1,189 @@
-import json
+"""The base of every live socket: one JSON protocol, the same limits, the same close codes
+(docs/live-protocol.md), and revocation when the user's rights or session end.
 
+Consumers are push-only: clients write through the site's forms; over the socket they only
+say where they are (resume), that they are alive (ping) and that they type (typing).
+"""
+
+import asyncio
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
 
 from . import broadcast
 
+logger = logging.getLogger(__name__)
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
-    """Liveness of the WebSocket path (origin check, auth, channel layer) for operators and
-    the browser harness; the thread and notification streams build on the same stack."""
+MAX_FRAME_BYTES = 64 * 1024
+RATE_PER_SECOND = 20
+RATE_BURST = 40
+MAX_DROPPED = 60  # messages over the rate before the socket is closed
+MAX_SOCKETS_PER_USER = 10
+
+
+class CloseCode:
+    """WebSocket close codes of this protocol (4000–4999 are application codes)."""
+
+    RATE_LIMITED = 4008
+    FRAME_TOO_BIG = 4009
+    SESSION_ENDED = 4401
+    ACCESS_REVOKED = 4403
+    NOT_FOUND = 4404
+    TOO_MANY_SOCKETS = 4429
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    message_types: frozenset[str] = frozenset({"ping"})
+
+    # --- connection ---------------------------------------------------------------------------
 
     async def connect(self):
+        self.user = self.scope.get("user")
+        self._tokens = float(RATE_BURST)
+        self._refilled = time.monotonic()
+        self._dropped = 0
+        self._counted = False
+        self._groups: list[str] = []
+        self._expiry_task = None
+        if self.user is not None and self.user.is_authenticated:
+            if not await self._count_socket():
+                await self.accept()
+                await self.close(code=CloseCode.TOO_MANY_SOCKETS)
+                return
+            await self.join(broadcast.user_group(self.user.pk))
+            self._expiry_task = asyncio.ensure_future(self._watch_session())
+        await self.on_connect()
+
+    async def on_connect(self):
         await self.accept()
-        user = self.scope.get("user")
-        if user is not None and user.is_authenticated:
-            self.group = broadcast.user_group(user.pk)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self._groups.append(group)
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in getattr(self, "_groups", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - the layer may be the reason we are closing
+                logger.warning("live: could not leave %s", group)
+        if getattr(self, "_expiry_task", None):
+            self._expiry_task.cancel()
+        if getattr(self, "_counted", False):
+            await self._uncount_socket()
+        await self.on_disconnect(code)
+
+    async def on_disconnect(self, code):
+        pass
+
+    # --- incoming -----------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = json.loads(text_data or "")
-        except (TypeError, ValueError):
-            await self.send_json({"type": "error", "code": "invalid_json"})
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw) > MAX_FRAME_BYTES:
+            logger.warning("live: frame of %d bytes refused", len(raw))
+            await self.close(code=CloseCode.FRAME_TOO_BIG)
             return
-        await self.receive_json(content)
+        if not self._take_token():
+            self._dropped += 1
+            if self._dropped == 1:
+                await self.send_error("rate_limited")
+            if self._dropped > MAX_DROPPED:
+                logger.warning("live: socket closed for flooding")
+                await self.close(code=CloseCode.RATE_LIMITED)
+            return
+        try:
+            content = json.loads(raw or "")
+        except (TypeError, ValueError):
+            await self.send_error("invalid_json")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("invalid_message")
+            return
+        if content["type"] not in self.message_types:
+            await self.send_error("unknown_type")
+            return
+        handler = getattr(self, "on_" + content["type"].replace(".", "_"))
+        await handler(content)
 
-    async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json({"type": "error", "code": "unknown_type"})
+    async def on_ping(self, content):
+        await self.send_json({"type": "pong"})
 
-    async def membership_revoked(self, event):
-        await self.send_json(event)
+    async def send_error(self, code: str, **fields) -> None:
+        await self.send_json({"type": "error", "code": code, **fields})
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(RATE_BURST, self._tokens + (now - self._refilled) * RATE_PER_SECOND)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            self._dropped = 0
+            return True
+        return False
+
+    # --- per-user limits and revocation -------------------------------------------------------
+
+    def _socket_key(self) -> str:
+        return f"live:sockets:{self.user.pk}"
+
+    @database_sync_to_async
+    def _count_socket(self) -> bool:
+        key = self._socket_key()
+        try:
+            cache.add(key, 0, 3600)
+            count = cache.incr(key)
+        except Exception:  # noqa: BLE001 - without the cache the limit is not enforced
+            return True
+        self._counted = True
+        return count <= MAX_SOCKETS_PER_USER
+
+    @database_sync_to_async
+    def _uncount_socket(self) -> None:
+        try:
+            cache.decr(self._socket_key())
+        except Exception:  # noqa: BLE001, S110 - an expired counter needs no decrement
+            pass
+
+    async def session_ended(self, event):
+        """Sent to user.<id> when a session logs out; the sockets of that session close."""
+        if event.get("session_key") == self._session_key():
+            await self.close(code=CloseCode.SESSION_ENDED)
+
+    def _session_key(self) -> str:
+        session = self.scope.get("session")
+        return broadcast.session_fingerprint(session.session_key) if session else ""
+
+    async def _watch_session(self):
+        """Close the socket when its session expires (idle timeout or absolute lifetime)."""
+        try:
+            while True:
+                left = await self._session_seconds_left()
+                if left <= 0:
+                    await self.close(code=CloseCode.SESSION_ENDED)
+                    return
+                await asyncio.sleep(min(left + 1, 300))
+        except asyncio.CancelledError:
+            return
+
+    @database_sync_to_async
+    def _session_seconds_left(self) -> float:
+        from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT
+
+        session = self.scope.get("session")
+        if session is None:
+            return 0
+        store = session.__class__(session.session_key)
+        data = store.load()
+        if not data.get("_auth_user_id"):
+            return 0
+        now = time.time()
+        return min(
+            data.get(LAST_ACTIVITY, now) + settings.SESSION_IDLE_TIMEOUT - now,
+            data.get(LOGGED_IN_AT, now) + settings.SESSION_ABSOLUTE_LIFETIME - now,
+        )

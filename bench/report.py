@@ -1,0 +1,94 @@
+"""Turn the wrk outputs and the reply timings into the Markdown table (run by bench/run).
+
+  report.py ROWS_TSV REPLIES_JSON HEADER SEED_SECONDS STARTED_EPOCH
+"""
+
+import json
+import re
+import sys
+import time
+
+# measurement -> (minimum req/s, maximum p99 ms), from the issue.
+TARGETS = {
+    "thread first page, anonymous": (150, 150),
+    "thread first page, logged in": (100, 200),
+}
+REPLY_TARGET_MS = 20
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    p50 = re.search(r"^\s+50%\s+([\d.]+\w+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+\w+)", output, re.M)
+    if not (rps and p50 and p99):
+        raise SystemExit(f"bench: cannot read this wrk output:\n{output}")
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    check = re.search(r"^BENCH non2xx=(\d+) wrong=(\d+) statuses=(\S*)", output, re.M)
+    return {
+        "rps": float(rps.group(1)), "p50": to_ms(p50.group(1)), "p99": to_ms(p99.group(1)),
+        "requests": int(total.group(1)) if total else 0,
+        "socket_errors": sum(int(n) for n in socket.groups()) if socket else 0,
+        "non2xx": int(check.group(1)) if check else 0,
+        "wrong": int(check.group(2)) if check else 0,
+        "statuses": check.group(3) if check else "",
+    }
+
+
+def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
+         started: str) -> None:
+    lines = [
+        f"**Werkplaats bench** — {header}",
+        "",
+        "| measurement | req/s | p50 ms | p99 ms | target | met? | non-2xx / errors |",
+        "| --- | ---: | ---: | ---: | --- | --- | ---: |",
+    ]
+    for row in open(rows_path).read().splitlines():
+        name, url, path = row.split("\t")
+        r = parse_wrk(open(path).read())
+        problems = r["non2xx"] + r["socket_errors"] + r["wrong"]
+        target, met = "—", "—"
+        if name in TARGETS:
+            min_rps, max_p99 = TARGETS[name]
+            target = f"≥ {min_rps} req/s, p99 < {max_p99} ms"
+            ok = r["rps"] >= min_rps and r["p99"] < max_p99 and not problems
+            met = "yes" if ok else "**no**"
+        detail = str(r["non2xx"])
+        if r["statuses"]:
+            detail += f" ({r['statuses']})"
+        if r["socket_errors"]:
+            detail += f", {r['socket_errors']} socket"
+        if r["wrong"]:
+            detail += f", {r['wrong']} wrong page"
+        lines.append(f"| {name} (`{url}`) | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} "
+                     f"| {target} | {met} | {detail} |")
+    replies = json.loads(open(replies_path).read())
+    elapsed = int(time.time() - int(started))
+    footer = f"Seeding took {seed_seconds} s; the whole run {elapsed // 60} min {elapsed % 60} s."
+    if "error" in replies:
+        lines.append(f"| reply creation, POST with CSRF → 302 | — | — | — "
+                     f"| median < {REPLY_TARGET_MS} ms | **{replies['error']}** | — |")
+        print("\n".join([*lines, "", footer]))
+        return
+    met = "yes" if replies["median_ms"] < REPLY_TARGET_MS else "**no**"
+    lines.append(
+        f"| reply creation, POST with CSRF → 302 (median of {replies['count']} sequential, "
+        f"after {replies['warmup']} warm-up) | — | {replies['median_ms']:.1f} "
+        f"| p95 {replies['p95_ms']:.1f} | median < {REPLY_TARGET_MS} ms | {met} | 0 |")
+    lines += [
+        "",
+        f"Reply creation: median {replies['median_ms']:.1f} ms, p95 {replies['p95_ms']:.1f} ms, "
+        f"min {replies['min_ms']:.1f} ms, max {replies['max_ms']:.1f} ms. {footer}",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])

@@ -1,0 +1,161 @@
+"""The live thread socket: /ws/threads/<id>/ (docs/live-protocol.md)."""
+
+import time
+
+from channels.db import database_sync_to_async
+from django.core.cache import cache
+
+from live import broadcast
+from live.consumers import CloseCode, LiveConsumer
+
+from . import events, permissions
+from .models import Thread
+
+REPLAY_LIMIT = 500
+TYPING_INTERVAL = 3.0
+PRESENCE_TTL = 70  # seconds; clients ping every 25
+
+
+class ThreadConsumer(LiveConsumer):
+    message_types = frozenset({"ping", "resume", "typing"})
+
+    async def on_connect(self):
+        self.thread_id = self.scope["url_route"]["kwargs"]["thread_id"]
+        state = await self._visible_state()
+        if state is None:
+            # Same answer for "does not exist" and "not yours to see".
+            await self.accept()
+            await self.close(code=CloseCode.NOT_FOUND)
+            return
+        current_seq, self.can_type, self.label = state
+        # Nothing is relayed until the client says where it is (resume): the replay then comes
+        # from the table, and live events follow it without gaps or repeats.
+        self.last_seq = None
+        await self.join(broadcast.thread_group(self.thread_id))
+        await self.accept()
+        self._typed_at = 0.0
+        await self.send_json({"type": "hello", "thread_id": self.thread_id, "seq": current_seq})
+        await self._presence_update(joining=True)
+
+    async def on_disconnect(self, code):
+        if hasattr(self, "label"):
+            await self._presence_update(joining=False)
+
+    # --- client messages ----------------------------------------------------------------------
+
+    async def on_resume(self, content):
+        last_seq = content.get("last_seq")
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            await self.send_error("invalid_field", field="last_seq")
+            return
+        if self.last_seq is not None:
+            await self.send_error("already_resumed")
+            return
+        self.last_seq = last_seq
+        await self._catch_up()
+
+    async def on_ping(self, content):
+        await self._presence_update(joining=True, announce=False)
+        await self.send_json({"type": "pong"})
+
+    async def on_typing(self, content):
+        now = time.monotonic()
+        if not self.can_type or now - self._typed_at < TYPING_INTERVAL:
+            return
+        self._typed_at = now
+        await self.channel_layer.group_send(broadcast.thread_group(self.thread_id), {
+            "type": "thread.typing", "user_id": self.user.pk, "name": self.label,
+            "sender": self.channel_name,
+        })
+
+    # --- group events -------------------------------------------------------------------------
+
+    async def thread_event(self, message):
+        event = message["event"]
+        seq = event["seq"]
+        if self.last_seq is None or seq <= self.last_seq:
+            return  # not resumed yet (the replay will include it), or seen already
+        if seq > self.last_seq + 1:
+            await self._catch_up()  # a message went missing on the way: the table has it
+            if seq <= self.last_seq:
+                return
+        await self.send_json(event)
+        self.last_seq = seq
+
+    async def thread_typing(self, message):
+        if message.get("sender") != self.channel_name:
+            await self.send_json({"type": "typing", "user_id": message["user_id"],
+                                  "name": message["name"]})
+
+    async def thread_presence(self, message):
+        await self.send_json({"type": "presence", "readers": message["readers"],
+                              "anonymous": message["anonymous"]})
+
+    async def membership_revoked(self, message):
+        if await self._visible_state() is None:
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _catch_up(self):
+        """Everything after last_seq from the table, in order; too much means resync."""
+        replay = await database_sync_to_async(events.events_after)(
+            self.thread_id, self.last_seq, REPLAY_LIMIT + 1)
+        if len(replay) > REPLAY_LIMIT:
+            self.last_seq = await self._current_seq()
+            await self.send_json({"type": "resync", "seq": self.last_seq})
+            return
+        for event in replay:
+            await self.send_json(event.as_message())
+            self.last_seq = event.seq
+
+    @database_sync_to_async
+    def _current_seq(self) -> int:
+        return Thread.objects.filter(pk=self.thread_id).values_list("event_seq", flat=True) \
+            .first() or 0
+
+    @database_sync_to_async
+    def _visible_state(self):
+        """(current sequence, may type, name shown to others), or None if not visible."""
+        threads = Thread.objects.select_related("forum__region")
+        thread = permissions.visible_threads(self.user, threads).filter(
+            pk=self.thread_id).first()
+        if thread is None:
+            return None
+        label = ""
+        if self.user.is_authenticated:
+            profile = getattr(self.user, "profile", None)
+            label = self.user.display_name
+            if profile and profile.organisation:
+                label = f"{label} ({profile.organisation})"
+        return thread.event_seq, permissions.can_reply(self.user, thread), label
+
+    @database_sync_to_async
+    def _presence_snapshot(self, joining: bool):
+        key = f"live:presence:{self.thread_id}"
+        now = time.time()
+        try:
+            readers = cache.get(key) or {}
+            readers = {k: v for k, v in readers.items() if v[2] > now}
+            if joining:
+                user_id = self.user.pk if self.user.is_authenticated else None
+                readers[self.channel_name] = (user_id, self.label, now + PRESENCE_TTL)
+            else:
+                readers.pop(self.channel_name, None)
+            cache.set(key, readers, PRESENCE_TTL * 2)
+        except Exception:  # noqa: BLE001 - presence is a nicety; Redis may be away
+            return None
+        names = sorted({(uid, label) for uid, label, _exp in readers.values() if uid})
+        anonymous = sum(1 for uid, _label, _exp in readers.values() if not uid)
+        return [{"user_id": uid, "name": label} for uid, label in names], anonymous
+
+    async def _presence_update(self, joining: bool, announce: bool = True):
+        snapshot = await self._presence_snapshot(joining)
+        if snapshot is None or not announce:
+            return
+        readers, anonymous = snapshot
+        try:
+            await self.channel_layer.group_send(broadcast.thread_group(self.thread_id), {
+                "type": "thread.presence", "readers": readers, "anonymous": anonymous})
+        except Exception:  # noqa: BLE001
+            return

@@ -1,0 +1,270 @@
+// Live thread: new posts, edits, reactions, moderation and presence without reloading.
+// Protocol: docs/live-protocol.md. Without JavaScript the page works as a plain page.
+(function () {
+  "use strict";
+
+  var root, posts, statusEl, pauseBtn, showBtn, presenceEl, typingEl, announceEl;
+  var socket = null, lastSeq = 0, attempt = 0, paused = false, held = [], unseen = 0;
+  var pingTimer = null, typingTimers = {}, lastTyping = 0, everConnected = false;
+
+  function text(name, values) {
+    var s = root.dataset["text" + name] || "";
+    Object.keys(values || {}).forEach(function (k) { s = s.replace("%(" + k + ")s", values[k]); });
+    return s;
+  }
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function setStatus(state) {
+    statusEl.textContent = text(state === "live" ? "Live" : state === "updated" ? "Updated" : "Offline");
+    statusEl.dataset.state = state;
+  }
+
+  // Controls in a live fragment are hidden; switch on the ones this reader may use.
+  function enableControls(article) {
+    var me = root.dataset.userId, mod = root.dataset.isModerator === "1";
+    var mine = me && article.dataset.authorId === me;
+    var locked = root.dataset.locked === "1";
+    article.querySelectorAll("[data-live-control]").forEach(function (el) {
+      var kind = el.dataset.liveControl, show = false;
+      if (kind === "react") show = root.dataset.canReact === "1";
+      else if (kind === "reply") show = root.dataset.canReply === "1" && !locked;
+      else if (kind === "edit") show = mod || (mine && !locked);
+      else if (kind === "accept") show = root.dataset.canAccept === "1";
+      el.hidden = !show;
+    });
+    if (root.dataset.canReact === "1") {
+      article.querySelectorAll("[data-live-static]").forEach(function (el) { el.hidden = true; });
+    }
+    article.querySelectorAll("form").forEach(function (form) {
+      if ((form.method || "").toLowerCase() === "post" && !form.querySelector("input[name=csrfmiddlewaretoken]")) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = "csrfmiddlewaretoken"; input.value = csrfToken();
+        form.appendChild(input);
+      }
+    });
+    article.querySelectorAll("button[data-reaction-kind]").forEach(function (btn) {
+      var ids = (btn.dataset.reactorIds || "").split(" ");
+      var pressed = me && ids.indexOf(me) !== -1;
+      btn.setAttribute("aria-pressed", pressed ? "true" : "false");
+      btn.classList.toggle("reaction--mine", !!pressed);
+    });
+  }
+
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var article = template.content.firstElementChild;
+    enableControls(article);
+    return article;
+  }
+
+  function atBottom() {
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
+  }
+
+  function showHeld() {
+    held.forEach(function (article) { posts.appendChild(article); });
+    held = [];
+    unseen = 0;
+    showBtn.hidden = true;
+  }
+
+  function updateShowButton() {
+    var n = held.length;
+    showBtn.hidden = n === 0;
+    showBtn.textContent = n === 1 ? text("NewOne") : text("NewMany", {n: n});
+  }
+
+  function onPostCreated(event) {
+    if (document.getElementById("post-" + event.post_id)) {
+      replacePost(event);  // our own post, or seen already
+      return;
+    }
+    var form = document.querySelector("#reply form");
+    if (form && form.dataset.pendingKey && form.dataset.pendingKey === event.idempotency_key) {
+      form.dataset.pendingKey = "";
+    }
+    if (root.dataset.lastPage !== "1") {
+      held.push(fragment(event.html)); updateShowButton(); return;
+    }
+    var article = fragment(event.html);
+    var name = (article.querySelector(".post__author a") || {}).textContent || "";
+    announceEl.textContent = text("Announce", {name: name});
+    if (paused || !atBottom()) {
+      held.push(article); updateShowButton();
+    } else {
+      posts.appendChild(article);
+    }
+  }
+
+  function replacePost(event) {
+    var old = document.getElementById("post-" + event.post_id);
+    if (old) old.replaceWith(fragment(event.html));
+  }
+
+  function onThreadUpdated(event) {
+    var h1 = document.querySelector("main h1");
+    if (h1 && event.title) h1.textContent = event.title;
+    root.dataset.locked = event.is_locked ? "1" : "";
+    var reply = document.getElementById("reply");
+    if (reply && event.is_locked && root.dataset.isModerator !== "1") {
+      var form = reply.querySelector("form");
+      if (form) {
+        var notice = document.createElement("p");
+        notice.className = "alert alert--warning";
+        notice.textContent = text("Locked");
+        form.replaceWith(notice);
+      }
+    }
+    document.querySelectorAll(".post").forEach(function (article) {
+      var accepted = event.accepted_post_id && article.dataset.postId === String(event.accepted_post_id);
+      article.classList.toggle("post--accepted", !!accepted);
+      var mark = article.querySelector(".post__accepted-mark");
+      if (mark) mark.hidden = !accepted;
+    });
+  }
+
+  function onPresence(event) {
+    var names = event.readers.map(function (r) { return r.name; });
+    var parts = names.slice();
+    if (event.anonymous) parts.push(text("Anonymous", {n: event.anonymous}));
+    presenceEl.textContent = parts.length ? text("Readers") + " " + parts.join(", ") : "";
+  }
+
+  function onTyping(event) {
+    typingTimers[event.user_id] = {name: event.name, until: Date.now() + 6000};
+    renderTyping();
+    window.setTimeout(renderTyping, 6100);
+  }
+
+  function renderTyping() {
+    var now = Date.now();
+    var names = Object.keys(typingTimers).filter(function (id) {
+      if (typingTimers[id].until < now) { delete typingTimers[id]; return false; }
+      return true;
+    }).map(function (id) { return typingTimers[id].name; });
+    typingEl.textContent = names.length ? text("Typing", {name: names.join(", ")}) : "";
+  }
+
+  function resync() {
+    fetch(window.location.pathname + "?page=" + (new URLSearchParams(window.location.search).get("page") || ""), {credentials: "same-origin"})
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("posts"), freshRoot = doc.getElementById("live-thread");
+        if (fresh) { posts.replaceWith(fresh); posts = fresh; }
+        if (freshRoot) lastSeq = Math.max(lastSeq, parseInt(freshRoot.dataset.eventSeq, 10) || 0);
+        setStatus("updated");
+      });
+  }
+
+  function handle(event) {
+    if (typeof event.seq === "number") {
+      if (event.seq <= lastSeq) return;  // delivered twice: once is enough
+      lastSeq = event.seq;
+    }
+    switch (event.type) {
+      case "hello": attempt = 0; break;
+      case "post.created": onPostCreated(event); break;
+      case "post.edited": case "post.deleted": case "post.reactions": case "post.hidden": replacePost(event); break;
+      case "thread.updated": onThreadUpdated(event); break;
+      case "presence": onPresence(event); break;
+      case "typing": onTyping(event); break;
+      case "resync": resync(); break;
+      default: break;
+    }
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
+    socket.onopen = function () {
+      socket.send(JSON.stringify({type: "resume", last_seq: lastSeq}));
+      setStatus(everConnected ? "updated" : "live");
+      everConnected = true;
+      pingTimer = window.setInterval(function () {
+        if (socket.readyState === 1) socket.send(JSON.stringify({type: "ping"}));
+      }, 25000);
+    };
+    socket.onmessage = function (message) {
+      try { handle(JSON.parse(message.data)); } catch (e) { /* one bad frame is not fatal */ }
+    };
+    socket.onclose = function (close) {
+      window.clearInterval(pingTimer);
+      setStatus("offline");
+      if (close.code === 4404 || close.code === 4403) return;  // not ours to see (any more)
+      attempt += 1;
+      // Exponential backoff with full jitter, capped at 30 s.
+      var delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt));
+      window.setTimeout(connect, delay);
+    };
+  }
+
+  function setupReplyForm() {
+    var form = document.querySelector("#reply form");
+    if (!form) return;
+    var body = form.querySelector("textarea");
+    if (body) {
+      body.addEventListener("input", function () {
+        var now = Date.now();
+        if (socket && socket.readyState === 1 && now - lastTyping > 3000) {
+          lastTyping = now;
+          socket.send(JSON.stringify({type: "typing"}));
+        }
+      });
+    }
+    form.addEventListener("submit", function (submit) {
+      if (!window.fetch || root.dataset.lastPage !== "1") return;  // the plain form works too
+      submit.preventDefault();
+      var key = form.querySelector("input[name=idempotency_key]");
+      form.dataset.pendingKey = key ? key.value : "";
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                          redirect: "manual", headers: {"X-Requested-With": "fetch"}})
+        .then(function (response) {
+          // Success is the redirect to the new post; the live echo then shows it, once.
+          if (response.type !== "opaqueredirect" && !response.ok) throw new Error(String(response.status));
+          if (!socket || socket.readyState !== 1) resync();
+          if (body) body.value = "";
+          if (key) key.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID().replace(/-/g, "") : String(Date.now());
+          var quote = form.querySelector("input[name=quote_of]");
+          if (quote) quote.value = "";
+        })
+        .catch(function () {
+          announceEl.textContent = text("PostFailed");
+          form.submit();  // fall back to the plain form, which shows errors in place
+        })
+        .finally(function () { if (button) button.disabled = false; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    root = document.getElementById("live-thread");
+    posts = document.getElementById("posts");
+    if (!root || !posts || !("WebSocket" in window)) return;
+    root.hidden = false;
+    statusEl = root.querySelector("[data-live-status]");
+    pauseBtn = root.querySelector("[data-live-pause]");
+    showBtn = root.querySelector("[data-live-show]");
+    presenceEl = root.querySelector("[data-live-presence]");
+    typingEl = root.querySelector("[data-live-typing]");
+    announceEl = root.querySelector("[data-live-announce]");
+    lastSeq = parseInt(root.dataset.eventSeq, 10) || 0;
+    pauseBtn.addEventListener("click", function () {
+      paused = !paused;
+      pauseBtn.setAttribute("aria-pressed", paused ? "true" : "false");
+      if (!paused) showHeld();
+    });
+    showBtn.addEventListener("click", showHeld);
+    window.addEventListener("scroll", function () {
+      if (!paused && held.length && atBottom()) showHeld();
+    }, {passive: true});
+    setupReplyForm();
+    connect();
+  });
+})();
