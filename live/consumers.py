@@ -6,6 +6,7 @@ say where they are (resume), that they are alive (ping) and that they type (typi
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -145,10 +146,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _uncount_socket(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # an expired counter needs no decrement
             cache.decr(self._socket_key())
-        except Exception:  # noqa: BLE001, S110 - an expired counter needs no decrement
-            pass
 
     async def session_ended(self, event):
         """Sent to user.<id> when a session logs out; the sockets of that session close."""

@@ -9,7 +9,7 @@
 
   function text(name, values) {
     var s = root.dataset["text" + name] || "";
-    Object.keys(values || {}).forEach(function (k) { s = s.replace("%(" + k + ")s", values[k]); });
+    Object.keys(values || {}).forEach(function (k) { s = s.replace("{" + k + "}", values[k]); });
     return s;
   }
 
