@@ -304,7 +304,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        # The nonce lets a page switch on the reader's own controls in shared fragments.
+        "style-src": [SELF, NONCE],
         # allauth renders the TOTP QR code as an inline SVG data URI.
         "img-src": [SELF, "data:", "https:"],
         "connect-src": [SELF],

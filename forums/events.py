@@ -15,7 +15,7 @@ def render_post(post: Post, thread: Thread) -> str:
     in the browser): rendered once per change, never once per reader."""
     kinds = [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices]
     return render_to_string("forums/_post.html", {
-        "post": post, "thread": thread, "reaction_kinds": kinds, "live": True,
+        "post": post, "thread": thread, "reaction_kinds": kinds,
     })
 
 

@@ -136,7 +136,7 @@ class ThreadPage:
         return self
 
 
-def thread_page(*, viewer: User, thread: Thread, page: int) -> ThreadPage:
+def thread_page(*, thread: Thread, page: int) -> ThreadPage:
     """One page of posts by position range (no OFFSET scan), with authors and reactions."""
     num_pages = thread.page_count
     page = min(max(page, 1), num_pages)

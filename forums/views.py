@@ -17,7 +17,10 @@ from regions import selectors as region_selectors
 
 from . import permissions, selectors, services
 from .forms import EditPostForm, ReplyForm, ThreadForm
-from .models import THREADS_PER_PAGE, Reaction, Thread, ThreadSubscription
+from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Reaction, Thread, ThreadSubscription
+from .rendering import quote_markdown
+
+REACTION_KINDS = [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices]
 
 
 def _page_number(request) -> int:
@@ -63,15 +66,14 @@ def thread_detail(request, thread_id: int):
         first_unread = thread.posts.filter(position=read_position + 1).values_list(
             "pk", flat=True).first()
         if first_unread:
-            page = read_position // 25 + 1
+            page = read_position // POSTS_PER_PAGE + 1
             return HttpResponseRedirect(f"{thread.get_absolute_url()}?page={page}"
                                         f"#post-{first_unread}")
+    number = min(_page_number(request), thread.page_count)
     services.record_view(request=request, thread=thread)
-    if not user.is_authenticated:
-        return _anonymous_thread_page(request, thread)
-    page = selectors.thread_page(viewer=user, thread=thread, page=_page_number(request))
-    if page.posts and page.posts[-1].position > read_position:
-        services.mark_thread_read(user=user, thread=thread, position=page.posts[-1].position)
+    last_on_page = min(number * POSTS_PER_PAGE, thread.last_position)
+    if user.is_authenticated and last_on_page > read_position:
+        services.mark_thread_read(user=user, thread=thread, position=last_on_page)
     reply_form = None
     if permissions.can_reply(user, thread):
         initial = {}
@@ -80,52 +82,43 @@ def thread_detail(request, thread_id: int):
             quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False) \
                 .select_related("author__profile").first()
             if quoted:
-                from .rendering import quote_markdown
-
                 initial = {"body": quote_markdown(author_name=quoted.author.display_name,
                                                   post_url=quoted.get_absolute_url(),
                                                   body=quoted.body),
                            "quote_of": quoted.pk}
         reply_form = ReplyForm(initial=initial)
-    return render(request, "forums/thread.html", _thread_context(request, thread, page,
-                                                                 reply_form))
+    return render(request, "forums/thread.html",
+                  _thread_context(request, thread, number, reply_form))
 
 
-def _anonymous_thread_page(request, thread):
-    """Every anonymous reader of a page sees the same posts: render them once per change of
-    the thread (its event sequence) and language, then serve that fragment from the cache."""
-    number = min(_page_number(request), thread.page_count)
+def _posts_html(thread, number: int) -> str:
+    """Every reader of a page sees the same posts (their own controls are switched on by the
+    page's viewer style): render them once per change of the thread and language."""
     key = f"thread-posts:{thread.pk}:{thread.event_seq}:{number}:{get_language()}"
-    posts_html = cache.get(key)
-    page = None
-    if posts_html is None:
-        page = selectors.thread_page(viewer=request.user, thread=thread, page=number)
-        context = _thread_context(request, thread, page, None)
-        posts_html = render_to_string("forums/_posts.html", context, request=request)
-        cache.set(key, posts_html, 24 * 3600)
-    page = page or selectors.ThreadPage(
-        posts=[], number=number, num_pages=thread.page_count, has_previous=number > 1,
-        has_next=number < thread.page_count)
-    context = _thread_context(request, thread, page, None)
-    context["posts_html"] = posts_html
-    return render(request, "forums/thread.html", context)
+    html = cache.get(key)
+    if html is None:
+        posts = selectors.thread_page(thread=thread, page=number).posts
+        html = render_to_string("forums/_posts.html", {
+            "posts": posts, "thread": thread, "reaction_kinds": REACTION_KINDS})
+        cache.set(key, html, 24 * 3600)
+    return html
 
 
-def _thread_context(request, thread, page, reply_form):
+def _thread_context(request, thread, number: int, reply_form):
     user = request.user
     is_moderator = permissions.is_moderator(user, thread.forum)
-    own = user.is_authenticated
+    num_pages = thread.page_count
     return {
-        "thread": thread, "forum": thread.forum, "page": page, "reply_form": reply_form,
+        "thread": thread, "forum": thread.forum, "reply_form": reply_form,
+        "posts_html": _posts_html(thread, number),
+        "page": selectors.ThreadPage(posts=[], number=number, num_pages=num_pages,
+                                     has_previous=number > 1, has_next=number < num_pages),
         "is_moderator": is_moderator,
-        "can_react": own and permissions.can_take_part(user, thread.forum),
+        "can_react": user.is_authenticated and permissions.can_take_part(user, thread.forum),
         "can_accept": permissions.can_accept_answer(user, thread),
         "can_watch": permissions.can_watch(user, thread),
         "watch_level": selectors.watch_level(viewer=user, thread=thread),
         "locked_for_me": thread.is_locked and not is_moderator,
-        "reaction_kinds": [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices],
-        "editable_ids": {p.pk for p in page.posts if permissions.can_edit_post(user, p)}
-        if own else set(),
     }
 
 
@@ -185,9 +178,8 @@ def reply(request, thread_id: int):
         else:
             return HttpResponseRedirect(
                 f"{thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
-    page = selectors.thread_page(viewer=request.user, thread=thread, page=thread.page_count)
     return render(request, "forums/thread.html",
-                  _thread_context(request, thread, page, form), status=400)
+                  _thread_context(request, thread, thread.page_count, form), status=400)
 
 
 @login_required
@@ -237,11 +229,21 @@ def post_history(request, post_id: int):
     return render(request, "forums/history.html", {"post": post, "revisions": revisions})
 
 
-@require_POST
 def react(request, post_id: int):
+    """GET: a one-button confirmation (works without JavaScript); POST: toggle."""
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("forums:post", args=[post_id]))
+        return redirect_to_login(request.get_full_path())
     post = selectors.get_post(viewer=request.user, post_id=post_id)
+    if not permissions.can_react(request.user, post):
+        raise PermissionDenied(_("Only members of this region react here."))
+    if request.method != "POST":
+        kind = request.GET.get("kind", "")
+        labels = dict(Reaction.Kind.choices)
+        if kind not in labels:
+            raise Http404
+        return render(request, "forums/react_confirm.html", {
+            "post": post, "kind": kind, "label": labels[kind], "emoji": Reaction.EMOJI[kind],
+            "mine": post.reactions.filter(user=request.user, kind=kind).exists()})
     try:
         services.toggle_reaction(actor=request.user, post=post,
                                  kind=request.POST.get("kind", ""))
@@ -251,11 +253,17 @@ def react(request, post_id: int):
 
 
 @login_required
-@require_POST
 def accept_answer(request, thread_id: int):
+    """GET: confirmation (works without JavaScript); POST: mark (or with no post, unmark)."""
     thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
-    post_id = request.POST.get("post", "")
-    post = thread.posts.filter(pk=int(post_id)).first() if post_id.isdigit() else None
+    if not permissions.can_accept_answer(request.user, thread):
+        raise PermissionDenied(_("Only the asker or a moderator marks the answer."))
+    data = request.POST if request.method == "POST" else request.GET
+    post_id = data.get("post", "")
+    post = thread.posts.filter(pk=int(post_id)).select_related("author__profile").first() \
+        if post_id.isdigit() else None
+    if request.method != "POST":
+        return render(request, "forums/accept_confirm.html", {"thread": thread, "post": post})
     try:
         services.accept_answer(actor=request.user, thread=thread, post=post)
     except ValidationError as error:

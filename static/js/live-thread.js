@@ -23,35 +23,44 @@
     statusEl.dataset.state = state;
   }
 
-  // Controls in a live fragment are hidden; switch on the ones this reader may use.
+  // Post fragments are shared by every reader; the page's viewer style shows this reader's
+  // controls. Here the reaction links become toggle buttons for screen readers too.
   function enableControls(article) {
-    var me = root.dataset.userId, mod = root.dataset.isModerator === "1";
-    var mine = me && article.dataset.authorId === me;
-    var locked = root.dataset.locked === "1";
-    article.querySelectorAll("[data-live-control]").forEach(function (el) {
-      var kind = el.dataset.liveControl, show = false;
-      if (kind === "react") show = root.dataset.canReact === "1";
-      else if (kind === "reply") show = root.dataset.canReply === "1" && !locked;
-      else if (kind === "edit") show = mod || (mine && !locked);
-      else if (kind === "accept") show = root.dataset.canAccept === "1";
-      el.hidden = !show;
+    var me = root.dataset.userId;
+    article.querySelectorAll("a[data-reaction-kind]").forEach(function (link) {
+      var pressed = !!me && (" " + (link.dataset.reactorIds || "") + " ").indexOf(" " + me + " ") !== -1;
+      link.setAttribute("role", "button");
+      link.setAttribute("aria-pressed", pressed ? "true" : "false");
     });
-    if (root.dataset.canReact === "1") {
-      article.querySelectorAll("[data-live-static]").forEach(function (el) { el.hidden = true; });
+  }
+
+  // One click instead of the confirmation page: POST the same action the page would.
+  function postAction(url, fields) {
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", csrfToken());
+    Object.keys(fields).forEach(function (k) { body.append(k, fields[k]); });
+    return fetch(url, {method: "POST", body: body, credentials: "same-origin", redirect: "manual"})
+      .then(function (response) {
+        if (response.type !== "opaqueredirect" && !response.ok) throw new Error(String(response.status));
+        if (!socket || socket.readyState !== 1) resync();
+      });
+  }
+
+  function onControlClick(click) {
+    var link = click.target.closest("a[data-reaction-kind], a[data-accept-link]");
+    if (!link || !posts.contains(link) || !window.fetch) return;
+    click.preventDefault();
+    var url = new URL(link.href, window.location.href);
+    var fields = {};
+    url.searchParams.forEach(function (value, key) { fields[key] = value; });
+    postAction(url.pathname, fields).catch(function () { window.location.href = link.href; });
+  }
+
+  function onControlKey(key) {
+    if (key.key === " " && key.target.matches && key.target.matches("a[role=button]")) {
+      key.preventDefault();
+      key.target.click();
     }
-    article.querySelectorAll("form").forEach(function (form) {
-      if ((form.method || "").toLowerCase() === "post" && !form.querySelector("input[name=csrfmiddlewaretoken]")) {
-        var input = document.createElement("input");
-        input.type = "hidden"; input.name = "csrfmiddlewaretoken"; input.value = csrfToken();
-        form.appendChild(input);
-      }
-    });
-    article.querySelectorAll("button[data-reaction-kind]").forEach(function (btn) {
-      var ids = (btn.dataset.reactorIds || "").split(" ");
-      var pressed = me && ids.indexOf(me) !== -1;
-      btn.setAttribute("aria-pressed", pressed ? "true" : "false");
-      btn.classList.toggle("reaction--mine", !!pressed);
-    });
   }
 
   function fragment(html) {
@@ -156,7 +165,7 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("posts"), freshRoot = doc.getElementById("live-thread");
-        if (fresh) { posts.replaceWith(fresh); posts = fresh; }
+        if (fresh) { posts.replaceWith(fresh); posts = fresh; posts.querySelectorAll(".post").forEach(enableControls); }
         if (freshRoot) lastSeq = Math.max(lastSeq, parseInt(freshRoot.dataset.eventSeq, 10) || 0);
         setStatus("updated");
       });
@@ -261,6 +270,9 @@
       if (!paused) showHeld();
     });
     showBtn.addEventListener("click", showHeld);
+    document.addEventListener("click", onControlClick);
+    document.addEventListener("keydown", onControlKey);
+    posts.querySelectorAll(".post").forEach(enableControls);
     window.addEventListener("scroll", function () {
       if (!paused && held.length && atBottom()) showHeld();
     }, {passive: true});

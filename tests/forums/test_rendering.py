@@ -399,7 +399,9 @@ PATHOLOGICAL = {
     "reference bomb": "[a]: https://x.example/" + "a" * 1_900 + "\n\n" + "[a]" * 6_000,
     "mention flood": "@anna " * 3_333,
 }
-TIME_LIMIT = 0.2  # seconds per render, on a 2-core machine
+# Not a speed target (that is 200 ms, measured by `make bench`, bench/render.py): a guard that
+# fails on super-linear blow-ups (which take seconds to minutes), not on a busy machine.
+BLOWUP_GUARD = 2.0
 
 
 def best_render_time(source: str) -> float:
@@ -413,9 +415,9 @@ def best_render_time(source: str) -> float:
 
 
 @pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
-def test_pathological_input_renders_fast(source):
+def test_pathological_input_has_no_runaway_cost(source):
     assert len(source) <= MAX_SOURCE_LENGTH
-    assert best_render_time(source) < TIME_LIMIT
+    assert best_render_time(source) < BLOWUP_GUARD
 
 
 @pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())

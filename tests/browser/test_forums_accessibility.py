@@ -1,0 +1,184 @@
+"""axe-core (WCAG 2.1 A and AA rules) on the forum pages, in Dutch and in English.
+
+One scene has everything the pages can show: tags, a pinned thread, a question with an accepted
+answer, reactions, a quote and a mention, an edited post, a report with its three sections and
+unread posts. Every page and language is its own test; a failure lists each violation as
+test_accessibility.py does.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from forums import services as forum_services
+from forums.rendering import quote_markdown
+from regions.models import Role
+from tests.browser.helpers import tr
+from tests.browser.test_accessibility import AXE_OPTIONS, LANGUAGES, format_violations
+from tests.factories import make_forums, make_member, make_post, make_region, make_thread
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def axe():
+    return Axe()
+
+
+class Scene:
+    def __init__(self):
+        self.region = make_region(name="Regio Kromme Rijn")
+        self.algemeen, self.verslagen, self.vragen = make_forums(self.region)
+        self.moderator = make_member(region=self.region, role=Role.MODERATOR,
+                                     display_name="Mona Moderator")
+        self.reporter = make_member(region=self.region, role=Role.REPORTER,
+                                    display_name="Rik Reporter", organisation="Provincie Utrecht")
+        self.member = make_member(region=self.region, display_name="Lotte Lid",
+                                  organisation="Waterschap Vechtstromen")
+        water = forum_services.create_tag(actor=self.moderator, region=self.region, name="Water")
+        bodem = forum_services.create_tag(actor=self.moderator, region=self.region, name="Bodem")
+        self.tag = water
+
+        pinned = make_thread(forum=self.vragen, author=self.moderator, tags=[water],
+                             title="Welkom: zo werkt dit forum",
+                             body="Lees dit eerst. **Vragen** zijn welkom.")
+        forum_services.set_thread_flags(actor=self.moderator, thread=pinned, is_pinned=True)
+        make_thread(forum=self.vragen, author=self.reporter, title="Terugblik op de bijeenkomst",
+                    body="Wat vonden jullie ervan?")
+
+        # A question by the member, answered by the moderator (accepted), with reactions,
+        # a quoting reply and an edited opening post.
+        self.question = make_thread(
+            forum=self.vragen, author=self.member, kind="question", tags=[water, bodem],
+            title="Wie heeft ervaring met peilbesluiten?",
+            body="Wij starten volgend jaar met een nieuw peilbesluit. Tips?")
+        answer = make_post(thread=self.question, author=self.moderator, body=(
+            f"Ja, @{self.member.username}: begin vroeg met de grondeigenaren.\n\n"
+            "- Keukentafelgesprekken\n- Een vaste contactpersoon\n\n"
+            "Zie ook [de handreiking](https://example.org/handreiking)."))
+        forum_services.create_post(
+            actor=self.reporter, thread=self.question, quote_of=answer,
+            body=quote_markdown(author_name=self.moderator.display_name,
+                                post_url=answer.get_absolute_url(), body=answer.body)
+            + "Helemaal eens.")
+        for user, kind in ((self.member, "useful"), (self.reporter, "agree"),
+                           (self.member, "thanks")):
+            forum_services.toggle_reaction(actor=user, post=answer, kind=kind)
+        forum_services.accept_answer(actor=self.member, thread=self.question, post=answer)
+        self.opening = self.question.posts.get(position=1)
+        forum_services.edit_post(actor=self.member, post=self.opening, body=(
+            "Wij starten volgend jaar met een nieuw peilbesluit. Tips? "
+            "(Aangevuld: het gaat om het gebied rond Wijk bij Duurstede.)"))
+
+        self.report = make_thread(
+            forum=self.verslagen, author=self.reporter, kind="report", tags=[bodem],
+            title="Verslag werksessie grondmobiliteit",
+            body="Met twaalf collega's spraken we over grond en kavelruil.",
+            report={"success_factors": "Een vaste trekker.",
+                    "obstacles": "Onzekere financiering.",
+                    "lessons": "Begin vroeg met een *kavelruilcoördinator*."})
+        self.report_opening = self.report.posts.get(position=1)
+
+        # Unread for the member: a thread they replied in (so watch) got a newer post.
+        chat = make_thread(forum=self.algemeen, author=self.moderator,
+                           title="Agenda regiodag", body="Wie schuift aan?")
+        make_post(thread=chat, author=self.member, body="Ik kom.")
+        make_post(thread=chat, author=self.reporter, body="Ik ook, met een collega.")
+
+
+def _anonymous(url):
+    return lambda scene, page, log_in: url(scene) if callable(url) else url
+
+
+def _as(who, url):
+    def setup(scene, page, log_in):
+        log_in(page.context, getattr(scene, who))
+        return url(scene) if callable(url) else url
+    return setup
+
+
+def _new_thread_with_errors(scene, page, log_in):
+    """The reporter's form (report sections too), submitted empty: errors in place."""
+    log_in(page.context, scene.reporter)
+    page.goto(f"/forum/{scene.verslagen.pk}/nieuw-onderwerp/")
+    page.get_by_role("button", name=tr("Publish", page_language(page))).click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("[aria-invalid=true]")).not_to_have_count(0)
+    return None  # already there
+
+
+def page_language(page) -> str:
+    cookie = next((c for c in page.context.cookies() if c["name"] == "django_language"), None)
+    return cookie["value"] if cookie else "nl"
+
+
+PAGES = {
+    "forum": _as("member", lambda s: f"/forum/{s.vragen.pk}/"),
+    "forum-filtered": _anonymous(lambda s: f"/forum/{s.vragen.pk}/?kind=question&tag=water"),
+    "thread-anonymous": _anonymous(lambda s: s.question.get_absolute_url()),
+    "thread-member": _as("member", lambda s: s.question.get_absolute_url()),
+    "report": _anonymous(lambda s: s.report.get_absolute_url()),
+    "search": _anonymous("/zoeken/?q=peilbesluit"),
+    "latest": _as("member", "/nieuw/"),
+    "unread": _as("member", "/ongelezen/"),
+    "tag": _anonymous(lambda s: s.tag.get_absolute_url()),
+    "new-thread-errors": _new_thread_with_errors,
+    "edit-post": _as("reporter", lambda s: f"/bericht/{s.report_opening.pk}/bewerken/"),
+    "history": _as("member", lambda s: f"/bericht/{s.opening.pk}/geschiedenis/"),
+    "manage-forums": _as("moderator", lambda s: f"/regio/{s.region.slug}/fora/"),
+    "profile": _as("moderator", lambda s: f"/profiel/{s.member.username}/"),
+}
+
+# What each page must show, so a test cannot pass on an empty or wrong page.
+EXPECTED = {
+    "forum": lambda p, s, lang: expect(p.locator(".thread-row--pinned")).to_have_count(1),
+    "forum-filtered": lambda p, s, lang: expect(
+        p.get_by_role("link", name=s.question.title)).to_be_visible(),
+    "thread-anonymous": lambda p, s, lang: expect(
+        p.locator(".accepted-answer")).to_be_visible(),
+    "thread-member": lambda p, s, lang: expect(
+        p.get_by_role("button", name=tr("Post reply", lang))).to_be_visible(),
+    "report": lambda p, s, lang: expect(
+        p.get_by_role("heading", name=tr("Lessons and recommendations", lang))).to_be_visible(),
+    "search": lambda p, s, lang: expect(p.locator(".search-hit mark").first).to_be_visible(),
+    "latest": lambda p, s, lang: expect(p.get_by_role("link", name=s.report.title))
+    .to_be_visible(),
+    "unread": lambda p, s, lang: expect(p.get_by_role("link", name="Agenda regiodag"))
+    .to_be_visible(),
+    "tag": lambda p, s, lang: expect(p.get_by_role("link", name=s.question.title))
+    .to_be_visible(),
+    "new-thread-errors": lambda p, s, lang: None,
+    "edit-post": lambda p, s, lang: expect(
+        p.get_by_label(re.compile(re.escape(tr("Obstacles", lang))))).to_have_value(
+        "Onzekere financiering."),
+    "history": lambda p, s, lang: expect(p.get_by_role("heading", level=2)).to_have_count(2),
+    "manage-forums": lambda p, s, lang: expect(
+        p.get_by_role("heading", name=s.verslagen.name)).to_be_visible(),
+    "profile": lambda p, s, lang: expect(
+        p.get_by_role("link", name=s.question.title)).to_be_visible(),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_forum_page_has_no_axe_violations(name, language, new_context, log_in, axe):
+    scene = Scene()
+    context = new_context(language=language)
+    page = context.new_page()
+    url = PAGES[name](scene, page, log_in)
+    if url is not None:
+        response = page.goto(url)
+        assert response.status == 200, f"{url}: {response.status}"
+        assert response.url.split("#")[0].endswith(url), f"{url} redirected to {response.url}"
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    EXPECTED[name](page, scene, language)
+
+    results = axe.run(page, options=AXE_OPTIONS)
+
+    violations = results.response["violations"]
+    assert not violations, (
+        f"{len(violations)} axe violation(s) on {page.url} ({language}):\n"
+        + format_violations(violations)
+    )
