@@ -1,6 +1,10 @@
 """Turn the wrk outputs and the reply timings into the Markdown table (run by bench/run).
 
-  report.py ROWS_TSV REPLIES_JSON HEADER SEED_SECONDS STARTED_EPOCH
+  report.py ROWS_TSV REPLIES_JSON HEADER SEED_SECONDS STARTED_EPOCH LOAD_LINE
+
+The last column is the CPU time the serving processes spent per request during the measured
+run (bench/cpustat.py): unlike the wall-clock figures it hardly moves when other work shares
+the machine, so it shows where the time goes and whether a miss is the code's or the machine's.
 """
 
 import json
@@ -43,15 +47,16 @@ def parse_wrk(output: str) -> dict:
 
 
 def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
-         started: str) -> None:
+         started: str, load: str) -> None:
     lines = [
         f"**Werkplaats bench** — {header}",
         "",
-        "| measurement | req/s | p50 ms | p99 ms | target | met? | non-2xx / errors |",
-        "| --- | ---: | ---: | ---: | --- | --- | ---: |",
+        "| measurement | req/s | p50 ms | p99 ms | target | met? | non-2xx / errors "
+        "| server CPU ms/request |",
+        "| --- | ---: | ---: | ---: | --- | --- | ---: | --- |",
     ]
     for row in open(rows_path).read().splitlines():
-        name, url, path = row.split("\t")
+        name, url, path, cpu = row.split("\t")
         r = parse_wrk(open(path).read())
         problems = r["non2xx"] + r["socket_errors"] + r["wrong"]
         target, met = "—", "—"
@@ -68,20 +73,22 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
         if r["wrong"]:
             detail += f", {r['wrong']} wrong page"
         lines.append(f"| {name} (`{url}`) | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} "
-                     f"| {target} | {met} | {detail} |")
+                     f"| {target} | {met} | {detail} | {cpu} |")
     replies = json.loads(open(replies_path).read())
     elapsed = int(time.time() - int(started))
-    footer = f"Seeding took {seed_seconds} s; the whole run {elapsed // 60} min {elapsed % 60} s."
+    footer = (f"Seeding took {seed_seconds} s; the whole run {elapsed // 60} min {elapsed % 60} s. "
+              f"{load}")
     if "error" in replies:
         lines.append(f"| reply creation, POST with CSRF → 302 | — | — | — "
-                     f"| median < {REPLY_TARGET_MS} ms | **{replies['error']}** | — |")
+                     f"| median < {REPLY_TARGET_MS} ms | **{replies['error']}** | — | — |")
         print("\n".join([*lines, "", footer]))
         return
     met = "yes" if replies["median_ms"] < REPLY_TARGET_MS else "**no**"
     lines.append(
         f"| reply creation, POST with CSRF → 302 (median of {replies['count']} sequential, "
         f"after {replies['warmup']} warm-up) | — | {replies['median_ms']:.1f} "
-        f"| p95 {replies['p95_ms']:.1f} | median < {REPLY_TARGET_MS} ms | {met} | 0 |")
+        f"| p95 {replies['p95_ms']:.1f} | median < {REPLY_TARGET_MS} ms | {met} | 0 "
+        f"| {replies.get('cpu', '—')} (per reply: page GET + POST) |")
     lines += [
         "",
         f"Reply creation: median {replies['median_ms']:.1f} ms, p95 {replies['p95_ms']:.1f} ms, "
@@ -91,4 +98,4 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

@@ -16,6 +16,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("zoeken/", forum_views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
+    path("taal/<str:code>/", views.switch_language, name="switch_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("allauth.urls")),
     path("", include("accounts.urls")),

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from forums import selectors as forum_selectors
@@ -20,6 +22,24 @@ def home(request):
         "latest_threads": forum_selectors.list_latest_threads(viewer=request.user)[:8],
         "national_forums": forum_selectors.list_national_forums(viewer=request.user),
     })
+
+
+def switch_language(request, code: str):
+    """The header's language link. A plain GET (no form, no CSRF token on every page, so pages
+    stay cacheable): choosing a language changes nothing but the reader's own preference."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response
 
 
 def accessibility(request):

@@ -81,12 +81,12 @@ def can_take_part(user, forum: Forum) -> bool:
 
 def is_moderator(user, forum: Forum) -> bool:
     """Moderator of the forum's region (or staff), with MFA; national forums: staff only."""
-    if not user.is_authenticated or not has_mfa(user):
+    if not user.is_authenticated:
         return False
-    if user.is_staff:
-        return True
-    return forum.region_id is not None and \
-        region_permissions.role_in(user, forum.region) == Role.MODERATOR
+    holds_role = user.is_staff or (
+        forum.region_id is not None
+        and region_permissions.role_in(user, forum.region) == Role.MODERATOR)
+    return holds_role and has_mfa(user)
 
 
 def can_start_thread(user, forum: Forum) -> bool:

@@ -50,6 +50,12 @@ def get_thread(*, viewer: User, thread_id: int) -> Thread:
     return get_object_or_404(permissions.visible_threads(viewer, threads), pk=thread_id)
 
 
+def visible_thread_state(*, viewer: User, thread_id: int) -> tuple[int, int] | None:
+    """(event sequence, last position) of a thread the viewer may see, in one small query."""
+    threads = permissions.visible_threads(viewer, Thread.objects.filter(pk=thread_id))
+    return threads.values_list("event_seq", "last_position").first()
+
+
 def get_post(*, viewer: User, post_id: int) -> Post:
     posts = Post.objects.select_related("thread__forum__region", "author__profile")
     return get_object_or_404(permissions.visible_posts(viewer, posts), pk=post_id)

@@ -374,13 +374,13 @@ def set_thread_flags(*, actor: User, thread: Thread, is_locked: bool | None = No
 
 # --- Reading state -----------------------------------------------------------------------------
 
-def record_view(*, request, thread: Thread) -> None:
+def record_view(*, request, thread_id: int) -> None:
     """Count a reader once an hour per thread (by account, or address for the anonymous), so
     reloads do not inflate the count and most page views write nothing."""
     who = f"u{request.user.pk}" if request.user.is_authenticated else \
         f"a{request.META.get('REMOTE_ADDR', '')}"
-    if cache.add(f"viewed:{thread.pk}:{who}", 1, 3600):
-        Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
+    if cache.add(f"viewed:{thread_id}:{who}", 1, 3600):
+        Thread.objects.filter(pk=thread_id).update(view_count=F("view_count") + 1)
 
 
 # SQLite and PostgreSQL both speak this upsert; the table name is ours, not user input.

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -58,8 +59,12 @@ def forum_detail(request, forum_id: int, slug: str = ""):
 
 
 def thread_detail(request, thread_id: int):
-    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
     user = request.user
+    if not user.is_authenticated:
+        cached = _cached_anonymous_page(request, thread_id)
+        if cached is not None:
+            return cached
+    thread = selectors.get_thread(viewer=user, thread_id=thread_id)
     read_position = selectors.read_position(viewer=user, thread=thread)
     if "page" not in request.GET and user.is_authenticated \
             and 0 < read_position < thread.last_position:
@@ -70,7 +75,9 @@ def thread_detail(request, thread_id: int):
             return HttpResponseRedirect(f"{thread.get_absolute_url()}?page={page}"
                                         f"#post-{first_unread}")
     number = min(_page_number(request), thread.page_count)
-    services.record_view(request=request, thread=thread)
+    services.record_view(request=request, thread_id=thread.pk)
+    if not user.is_authenticated:
+        return _anonymous_thread_page(request, thread, number)
     last_on_page = min(number * POSTS_PER_PAGE, thread.last_position)
     if user.is_authenticated and last_on_page > read_position:
         services.mark_thread_read(user=user, thread=thread, position=last_on_page)
@@ -89,6 +96,37 @@ def thread_detail(request, thread_id: int):
         reply_form = ReplyForm(initial=initial)
     return render(request, "forums/thread.html",
                   _thread_context(request, thread, number, reply_form))
+
+
+def _anonymous_page_key(request, thread_id: int, event_seq: int, number: int) -> str | None:
+    """Anonymous readers of a page all get the same HTML (no token, no name, no message), so
+    it is rendered once per change of the thread; None when this request is not such a page."""
+    if set(request.GET) - {"page"} or len(get_messages(request)):
+        return None
+    return f"thread-page:{thread_id}:{event_seq}:{number}:{get_language()}"
+
+
+def _cached_anonymous_page(request, thread_id: int):
+    # The cheapest question first: which version of the thread is visible (one small query).
+    state = selectors.visible_thread_state(viewer=request.user, thread_id=thread_id)
+    if state is None:
+        raise Http404
+    event_seq, last_position = state
+    pages = max(1, (last_position + POSTS_PER_PAGE - 1) // POSTS_PER_PAGE)
+    key = _anonymous_page_key(request, thread_id, event_seq, min(_page_number(request), pages))
+    html = cache.get(key) if key else None
+    if html is None:
+        return None
+    services.record_view(request=request, thread_id=thread_id)
+    return HttpResponse(html)
+
+
+def _anonymous_thread_page(request, thread, number: int):
+    response = render(request, "forums/thread.html", _thread_context(request, thread, number, None))
+    key = _anonymous_page_key(request, thread.pk, thread.event_seq, number)
+    if key:
+        cache.set(key, response.content.decode(), 24 * 3600)
+    return response
 
 
 def _posts_html(thread, number: int) -> str:

@@ -123,11 +123,11 @@ def test_page_has_no_axe_violations(name, language, new_context, log_in, axe):
 def test_language_switch_button(page):
     page.goto("/privacy/")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     expect(page).to_have_url(re.compile(r"/privacy/$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert {"name": "django_language", "value": "en"}.items() <= next(
         c for c in page.context.cookies() if c["name"] == "django_language").items()
-    page.get_by_role("button", name="Nederlands").click()
+    page.get_by_role("link", name="Nederlands").click()
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     assert tr("Accessibility statement") in page.locator("footer").inner_text()

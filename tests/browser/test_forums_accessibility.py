@@ -131,6 +131,19 @@ PAGES = {
     "profile": _as("moderator", lambda s: f"/profiel/{s.member.username}/"),
 }
 
+def _member_thread_controls(page, lang):
+    """The asker's view: reply form, own edit links, pressed reactions, the accepted answer."""
+    expect(page.get_by_role("button", name=tr("Post reply", lang))).to_be_visible()
+    expect(page.locator(".accepted-answer")).to_be_visible()
+    own = page.get_by_role("article", name="Lotte Lid")
+    expect(own.get_by_role("link", name=tr("Edit", lang), exact=True)).to_be_visible()
+    expect(own.get_by_role("link", name=tr("History", lang))).to_be_visible()
+    answer = page.get_by_role("article", name="Mona Moderator")
+    expect(answer.get_by_role("button", name=tr("Useful", lang))).to_have_attribute(
+        "aria-pressed", "true")
+    expect(answer.get_by_role("link", name=tr("Unmark as answer", lang))).to_be_visible()
+
+
 # What each page must show, so a test cannot pass on an empty or wrong page.
 EXPECTED = {
     "forum": lambda p, s, lang: expect(p.locator(".thread-row--pinned")).to_have_count(1),
@@ -138,8 +151,7 @@ EXPECTED = {
         p.get_by_role("link", name=s.question.title)).to_be_visible(),
     "thread-anonymous": lambda p, s, lang: expect(
         p.locator(".accepted-answer")).to_be_visible(),
-    "thread-member": lambda p, s, lang: expect(
-        p.get_by_role("button", name=tr("Post reply", lang))).to_be_visible(),
+    "thread-member": lambda p, s, lang: _member_thread_controls(p, lang),
     "report": lambda p, s, lang: expect(
         p.get_by_role("heading", name=tr("Lessons and recommendations", lang))).to_be_visible(),
     "search": lambda p, s, lang: expect(p.locator(".search-hit mark").first).to_be_visible(),

@@ -48,8 +48,11 @@ def test_security_headers_and_csp_without_inline_scripts(client):
 
 def test_language_switch_remembers_english(client):
     assert "Regio" in client.get("/").content.decode()
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert response.status_code == 302
+    response = client.get(reverse("switch_language", args=["en"]), {"next": "/regio/twente/"})
+    assert response.status_code == 302 and response["Location"] == "/regio/twente/"
+    evil = client.get(reverse("switch_language", args=["en"]), {"next": "https://evil.example/"})
+    assert evil["Location"] == "/"
+    assert client.get(reverse("switch_language", args=["xx"])).status_code == 404
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert "Skip to content" in html
