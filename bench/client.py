@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from html import unescape
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> None:
         print(f"csrftoken={browser.cookies.get('csrftoken', '')}; "
               f"sessionid={browser.cookies['sessionid']}")
     elif len(argv) >= 5 and argv[0] == "replies":
-        info = json.loads(open(argv[2]).read())
+        info = json.loads(Path(argv[2]).read_text())
         count = int(argv[5]) if len(argv) > 5 else 60
         warmup = int(argv[6]) if len(argv) > 6 else 10
         print(json.dumps(replies(argv[1], info, argv[3], argv[4], count, warmup)))

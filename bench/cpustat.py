@@ -11,6 +11,7 @@ postgres (backends connected to DBNAME), redis (redis-server).
 import json
 import os
 import sys
+from pathlib import Path
 
 HZ = os.sysconf("SC_CLK_TCK")
 ORDER = ["daphne", "postgres", "redis", "nginx", "worker"]
@@ -19,7 +20,7 @@ ORDER = ["daphne", "postgres", "redis", "nginx", "worker"]
 def _stat(pid: str) -> tuple[int, int] | None:
     """(parent pid, utime + stime ticks) of a live process."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return int(fields[1]), int(fields[11]) + int(fields[12])
@@ -27,7 +28,7 @@ def _stat(pid: str) -> tuple[int, int] | None:
 
 def snap(pids_file: str, dbname: str) -> dict[str, int]:
     site = {}
-    for line in open(pids_file):
+    for line in Path(pids_file).read_text().splitlines():
         pid, _sep, name = line.strip().partition(" ")
         if pid:
             site[pid] = name.split("-")[0]
@@ -40,7 +41,8 @@ def snap(pids_file: str, dbname: str) -> dict[str, int]:
         group = site.get(pid) or (site.get(str(parent)) == "nginx" and "nginx")
         if not group:
             try:
-                cmdline = open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
+                cmdline = Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+                cmdline = cmdline.replace("\0", " ")
             except OSError:
                 continue
             if cmdline.startswith("postgres:") and f" {dbname} " in cmdline:
@@ -63,10 +65,10 @@ def diff(before: dict, after: dict, requests: int) -> str:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["snap"] and len(argv) == 4:
-        with open(argv[3], "w") as out:
-            json.dump(snap(argv[1], argv[2]), out)
+        Path(argv[3]).write_text(json.dumps(snap(argv[1], argv[2])))
     elif argv[:1] == ["diff"] and len(argv) == 4:
-        print(diff(json.load(open(argv[1])), json.load(open(argv[2])), int(argv[3])))
+        print(diff(json.loads(Path(argv[1]).read_text()), json.loads(Path(argv[2]).read_text()),
+                   int(argv[3])))
     else:
         raise SystemExit(__doc__)
 

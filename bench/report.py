@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import time
+from pathlib import Path
 
 # measurement -> (minimum req/s, maximum p99 ms), from the issue.
 TARGETS = {
@@ -55,9 +56,9 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
         "| server CPU ms/request |",
         "| --- | ---: | ---: | ---: | --- | --- | ---: | --- |",
     ]
-    for row in open(rows_path).read().splitlines():
+    for row in Path(rows_path).read_text().splitlines():
         name, url, path, cpu = row.split("\t")
-        r = parse_wrk(open(path).read())
+        r = parse_wrk(Path(path).read_text())
         problems = r["non2xx"] + r["socket_errors"] + r["wrong"]
         target, met = "—", "—"
         if name in TARGETS:
@@ -74,7 +75,7 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
             detail += f", {r['wrong']} wrong page"
         lines.append(f"| {name} (`{url}`) | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} "
                      f"| {target} | {met} | {detail} | {cpu} |")
-    replies = json.loads(open(replies_path).read())
+    replies = json.loads(Path(replies_path).read_text())
     elapsed = int(time.time() - int(started))
     footer = (f"Seeding took {seed_seconds} s; the whole run {elapsed // 60} min {elapsed % 60} s. "
               f"{load}")

@@ -149,7 +149,8 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py's default 5 s socket timeout equals channels-redis's blocking read:
                 # idle sockets would die with TimeoutError after 5 s.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                           "socket_connect_timeout": 1}],
                 "prefix": "werkplaats",
                 # Documented in docs/deploy.md: a slow reader whose channel fills loses
                 # messages, not the others; it catches up from the database on reconnect.

@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from live import broadcast
 from live.consumers import CloseCode, LiveConsumer
+from regions import permissions as region_permissions
 
 from . import events, permissions
 from .models import Thread
@@ -92,8 +93,11 @@ class ThreadConsumer(LiveConsumer):
                               "anonymous": message["anonymous"]})
 
     async def membership_revoked(self, message):
-        if await self._visible_state() is None:
+        state = await self._visible_state()
+        if state is None:
             await self.close(code=CloseCode.ACCESS_REVOKED)
+            return
+        _seq, self.can_type, self.label = state  # still here, perhaps no longer a member
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -117,6 +121,9 @@ class ThreadConsumer(LiveConsumer):
     @database_sync_to_async
     def _visible_state(self):
         """(current sequence, may type, name shown to others), or None if not visible."""
+        # scope["user"] lives as long as the socket: drop the roles cached on it at connect,
+        # or a revoked membership would still count.
+        region_permissions.reset_cache(self.user)
         threads = Thread.objects.select_related("forum__region")
         thread = permissions.visible_threads(self.user, threads).filter(
             pk=self.thread_id).first()

@@ -34,10 +34,20 @@ def record(thread_id: int, type: str, payload: dict) -> ThreadEvent:
 def post_changed(post: Post, thread: Thread, type: str, **extra) -> ThreadEvent:
     post = Post.objects.select_related("author__profile").prefetch_related(
         "reactions__user__profile").get(pk=post.pk)
-    return record(thread.pk, type, {
+    html = render_post(post, thread)
+    event = record(thread.pk, type, {
         "post_id": post.pk, "position": post.position, "author_id": post.author_id,
-        "html": render_post(post, thread), **extra,
+        "html": html, **extra,
     })
+    if type != "post.created":
+        # A replay must not bring back what an edit or a deletion took away (earlier versions
+        # are for the author and moderators only): older events of the post show it as it is.
+        for old in ThreadEvent.objects.filter(thread_id=thread.pk, seq__lt=event.seq,
+                                              payload__post_id=post.pk):
+            if old.payload.get("html") != html:
+                old.payload["html"] = html
+                old.save(update_fields=["payload"])
+    return event
 
 
 def thread_changed(thread: Thread) -> ThreadEvent:

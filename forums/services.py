@@ -220,6 +220,8 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
             raise
         return existing.thread
     _watch(actor, thread)
+    ThreadRead.objects.get_or_create(user=actor, thread=thread,
+                                     defaults={"last_read_position": post.position})
     transaction.on_commit(lambda: signals.post_created.send(
         sender=Post, post=post, created_thread=True))
     return thread

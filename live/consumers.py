@@ -18,6 +18,13 @@ from django.core.cache import cache
 
 from . import broadcast
 
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - the in-memory layer needs no Redis
+    RedisError = OSError
+# What a channel layer raises when its server goes away (Redis restart, network).
+LAYER_ERRORS = (RedisError, OSError)
+
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -36,12 +43,26 @@ class CloseCode:
     ACCESS_REVOKED = 4403
     NOT_FOUND = 4404
     TOO_MANY_SOCKETS = 4429
+    UNAVAILABLE = 4503  # the channel layer went away: reconnect and resume
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     message_types: frozenset[str] = frozenset({"ping"})
 
     # --- connection ---------------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send):
+        """A channel layer that goes away under an open socket (Redis restart) ends it like a
+        network failure would: the client reconnects and resumes from the event table."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as error:
+            await self._layer_lost(error, send)
+        except asyncio.CancelledError:
+            # daphne cancels every socket when it shuts down (a deploy) and reports no
+            # disconnect: uncount it, or the user's reconnecting tabs find it still counted.
+            await self._release(leave_groups=False)
+            raise
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -51,14 +72,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self._counted = False
         self._groups: list[str] = []
         self._expiry_task = None
-        if self.user is not None and self.user.is_authenticated:
-            if not await self._count_socket():
-                await self.accept()
-                await self.close(code=CloseCode.TOO_MANY_SOCKETS)
-                return
-            await self.join(broadcast.user_group(self.user.pk))
-            self._expiry_task = asyncio.ensure_future(self._watch_session())
-        await self.on_connect()
+        if self.user is not None and self.user.is_authenticated \
+                and await self._session_seconds_left() <= 0:
+            # Idle timeout or lifetime over, though no page load has logged the session out
+            # yet: this is the anonymous visitor now (else every reconnect would end in 4401).
+            from django.contrib.auth.models import AnonymousUser
+
+            self.user = self.scope["user"] = AnonymousUser()
+        try:
+            if self.user is not None and self.user.is_authenticated:
+                if not await self._count_socket():
+                    await self.accept()
+                    await self.close(code=CloseCode.TOO_MANY_SOCKETS)
+                    return
+                await self.join(broadcast.user_group(self.user.pk))
+                self._expiry_task = asyncio.ensure_future(self._watch_session())
+            await self.on_connect()
+        except LAYER_ERRORS as error:  # refused at once; the client retries with backoff
+            await self._layer_lost(error, self.base_send)
+
+    async def _layer_lost(self, error: Exception, send) -> None:
+        """One warning, no traceback, nothing left counted against the user."""
+        logger.warning("live: channel layer unavailable (%s); socket closed", error)
+        await self._release(leave_groups=False)
+        with contextlib.suppress(Exception):  # the connection may be gone already
+            await send({"type": "websocket.close", "code": CloseCode.UNAVAILABLE})
 
     async def on_connect(self):
         await self.accept()
@@ -68,16 +106,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self._groups.append(group)
 
     async def disconnect(self, code):
-        for group in getattr(self, "_groups", []):
+        await self._release(leave_groups=True)
+        await self.on_disconnect(code)
+
+    async def _release(self, leave_groups: bool) -> None:
+        """Leave the groups, stop the session watch, uncount the socket; once."""
+        groups, self._groups = getattr(self, "_groups", []), []
+        for group in groups if leave_groups else []:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001 - the layer may be the reason we are closing
                 logger.warning("live: could not leave %s", group)
         if getattr(self, "_expiry_task", None):
             self._expiry_task.cancel()
+            self._expiry_task = None
         if getattr(self, "_counted", False):
+            self._counted = False
             await self._uncount_socket()
-        await self.on_disconnect(code)
 
     async def on_disconnect(self, code):
         pass
@@ -86,8 +131,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         raw = text_data if text_data is not None else bytes_data
-        if raw is not None and len(raw) > MAX_FRAME_BYTES:
-            logger.warning("live: frame of %d bytes refused", len(raw))
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw or b"")
+        if size > MAX_FRAME_BYTES:
+            logger.warning("live: frame of %d bytes refused", size)
             await self.close(code=CloseCode.FRAME_TOO_BIG)
             return
         if not self._take_token():
@@ -122,9 +168,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         now = time.monotonic()
         self._tokens = min(RATE_BURST, self._tokens + (now - self._refilled) * RATE_PER_SECOND)
         self._refilled = now
+        if self._tokens >= RATE_BURST - 1:
+            # Quiet long enough for the bucket to refill: the flood, if any, is over. (Resetting
+            # on every accepted message would let a steady 2x-rate client go on forever.)
+            self._dropped = 0
         if self._tokens >= 1:
             self._tokens -= 1
-            self._dropped = 0
             return True
         return False
 

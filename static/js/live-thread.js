@@ -106,7 +106,11 @@
     if (paused || !atBottom()) {
       held.push(article); updateShowButton();
     } else {
+      // Keep the reader at the end (the reply form where it was), so the next post comes in
+      // the same way instead of behind the "new posts" button.
+      var height = document.documentElement.scrollHeight;
       posts.appendChild(article);
+      window.scrollBy(0, document.documentElement.scrollHeight - height);
     }
   }
 
@@ -172,12 +176,14 @@
   }
 
   function handle(event) {
+    // hello.seq is where the thread stands, not an event: the replay of what this page
+    // missed (everything after the last_seq it resumed from) is still to come.
+    if (event.type === "hello") { attempt = 0; return; }
     if (typeof event.seq === "number") {
       if (event.seq <= lastSeq) return;  // delivered twice: once is enough
       lastSeq = event.seq;
     }
     switch (event.type) {
-      case "hello": attempt = 0; break;
       case "post.created": onPostCreated(event); break;
       case "post.edited": case "post.deleted": case "post.reactions": case "post.hidden": replacePost(event); break;
       case "thread.updated": onThreadUpdated(event); break;

@@ -74,6 +74,17 @@ class _ServerSetup:
         self.db_blocker.unblock()
         # The served site keeps Django's async-safety checks, whatever the test process set.
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        # Threads do not survive a fork. asgiref runs thread-sensitive code (every
+        # database_sync_to_async of the consumers) on one worker thread; if async tests ran
+        # in this session before the fork, the copied executor believes its (now absent)
+        # thread still exists, and every WebSocket handshake would wait for it forever.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from asgiref.sync import SyncToAsync
+        from channels.layers import channel_layers
+
+        SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+        channel_layers.backends.clear()  # nor may a layer bound to the parent's event loops
         # The test process cannot read this process's locmem outbox: write mail to files.
         settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
         settings.EMAIL_FILE_PATH = str(self.mail_dir)
@@ -106,6 +117,11 @@ def live_server_process(django_db_setup, django_db_blocker, tmp_path_factory):
     # The child must not share this process's open database sockets or SQLite handles.
     with django_db_blocker.unblock():
         connections.close_all()
+        # close_all() hands pooled PostgreSQL connections back to the pool, which stays
+        # open: a forked child would share those sockets with this process.
+        for connection in connections.all():
+            if connection.vendor == "postgresql":
+                connection.close_pool()
 
     process = _ForkedDaphneProcess(
         host="127.0.0.1", get_application=_get_application,
@@ -301,7 +317,7 @@ def log_in_context(context, user, live_url: str) -> None:
     from django.test import Client
 
     client = Client()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    client.force_login(user, backend="accounts.backends.AuthenticationBackend")
     session = client.session
     # A fresh password (re)authentication: allauth asks for one before MFA changes.
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [

@@ -7,6 +7,7 @@ test_accessibility.py does.
 """
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -183,7 +184,9 @@ def test_forum_page_has_no_axe_violations(name, language, new_context, log_in, a
     if url is not None:
         response = page.goto(url)
         assert response.status == 200, f"{url}: {response.status}"
-        assert response.url.split("#")[0].endswith(url), f"{url} redirected to {response.url}"
+        final = urlsplit(response.url)
+        assert final.path + (f"?{final.query}" if final.query else "") == url, (
+            f"{url} redirected to {response.url}")
     expect(page.locator("html")).to_have_attribute("lang", language)
     EXPECTED[name](page, scene, language)
 

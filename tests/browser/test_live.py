@@ -155,16 +155,23 @@ def read_along(page) -> None:
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
 
 
-def post_reply(page, text: str) -> None:
-    """Through the reply form; the page's script sends it with fetch and clears the form."""
+def send_reply(page, text: str):
+    """Through the reply form; the page's script sends it with fetch (no page load) and
+    empties the box once the server said yes. Returns the box."""
     box = page.get_by_label(label("Your reply"))
     box.fill(text)
     page.get_by_role("button", name=tr("Post reply")).click()
-    expect(box).to_have_value("")  # the fetch answered with success
+    return box
+
+
+def post_reply(page, text: str) -> None:
+    expect(send_reply(page, text)).to_have_value("")
 
 
 def test_two_readers_follow_a_thread_live_through_a_dropped_connection_and_a_lock(
-        new_context, log_in, cable):
+        cable, new_context, log_in):
+    # `cable` first: fixtures end in reverse order, so the browsers close before the cable
+    # does (a cable closing under an open page would make it log failed reconnects).
     region = make_region(name="Regio Gelderse Vallei")
     _algemeen, _verslagen, vragen = make_forums(region)
     assert vragen.name == "Vragen en antwoorden"
@@ -191,8 +198,9 @@ def test_two_readers_follow_a_thread_live_through_a_dropped_connection_and_a_loc
     read_along(bram_page)
 
     # Anna replies; Bram sees it within two seconds, Anna sees her own post once.
-    post_reply(anna_page, REPLY)
+    anna_box = send_reply(anna_page, REPLY)
     expect(posts_with(bram_page, REPLY)).to_be_visible(timeout=LIVE_WITHIN_MS)
+    expect(anna_box).to_have_value("")
     expect(posts_with(anna_page, REPLY)).to_have_count(1)
     expect(posts_with(anna_page, REPLY)).to_be_visible()
     reply = Post.objects.get(thread=thread, position=2)

@@ -144,16 +144,22 @@ async def open_reader():
 
 def login_session(user) -> str:
     """A logged-in session stored the way django.contrib.auth.login stores it; its key."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user
+    from django.http import HttpRequest
 
     from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[LOGGED_IN_AT] = store[LAST_ACTIVITY] = time.time()
     store.save()
+    # The sockets must really be logged in: a session Django no longer accepts (say, a backend
+    # dropped from AUTHENTICATION_BACKENDS) would quietly test the anonymous path instead.
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(store.session_key)
+    assert get_user(request).pk == user.pk
     return store.session_key
 
 

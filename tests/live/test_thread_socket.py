@@ -1,10 +1,16 @@
 """The live thread socket (/ws/threads/<id>/) end to end on community.asgi.application: every
 event type, who may watch, revocation, hostile input, catch-up after a gap, presence, typing."""
 
+import asyncio
+import contextlib
+import json
 import logging
+import time
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.test import Client
@@ -261,9 +267,32 @@ async def test_a_flood_is_refused_then_closed(open_reader, caplog):
             frames.append(await reader.frame(timeout=5))
     assert closed.value.code == CloseCode.RATE_LIMITED
     errors = [f for f in frames if f["type"] == "error"]
-    assert errors == [{"type": "error", "code": "rate_limited"}]
+    assert errors and all(e == {"type": "error", "code": "rate_limited"} for e in errors)
+    assert len(errors) <= 3, errors  # said once per flood, not once per dropped message
     pongs = [f for f in frames if f["type"] == "pong"]
     assert 30 <= len(pongs) < 100  # the burst, less the resume and first ping
+    no_errors_logged(caplog)
+
+
+async def test_a_sustained_rate_over_the_limit_is_closed(open_reader, caplog):
+    """Twice the allowed rate, steadily: half of it is let through, but the socket must still
+    be closed once the dropped messages add up, with one error frame rather than one per
+    dropped stretch."""
+    thread, *_ = await public_question()
+    reader = await open_reader(thread.pk)
+    communicator = reader.communicator
+    errors, closed_with, started = 0, None, time.monotonic()
+    while closed_with is None and time.monotonic() - started < 8:
+        await reader.send({"type": "ping"})
+        await asyncio.sleep(1 / 40)
+        while not communicator.output_queue.empty():
+            output = communicator.output_queue.get_nowait()
+            if output["type"] == "websocket.close":
+                closed_with = output.get("code")
+            elif json.loads(output["text"]).get("code") == "rate_limited":
+                errors += 1
+    assert closed_with == CloseCode.RATE_LIMITED, (closed_with, errors)
+    assert errors <= 3
     no_errors_logged(caplog)
 
 
@@ -453,6 +482,7 @@ async def test_typing_reaches_the_others_throttled_and_only_from_members(open_re
 # and without using up one of the user's ten sockets.
 
 def socket_count(user) -> int:
+    """The user's open sockets as LiveConsumer counts them (its cache key)."""
     from django.core.cache import cache
 
     return cache.get(f"live:sockets:{user.pk}") or 0
@@ -460,11 +490,6 @@ def socket_count(user) -> int:
 
 async def test_a_lost_channel_layer_ends_the_socket_cleanly(open_reader, session_for,
                                                             monkeypatch, caplog):
-    import asyncio
-
-    import redis
-    from channels.layers import get_channel_layer
-
     thread, _asker, other, _moderator = await public_question()
     layer = get_channel_layer()
     real_receive, gone = layer.receive, asyncio.Event()
@@ -491,9 +516,6 @@ async def test_a_lost_channel_layer_ends_the_socket_cleanly(open_reader, session
 
 async def test_a_socket_refused_for_a_missing_channel_layer_is_not_counted(session_for,
                                                                            monkeypatch, caplog):
-    import redis
-    from channels.layers import get_channel_layer
-
     thread, _asker, other, _moderator = await public_question()
 
     async def group_add(group, channel):
@@ -509,3 +531,16 @@ async def test_a_socket_refused_for_a_missing_channel_layer_is_not_counted(sessi
         await communicator.disconnect()
     assert await db(socket_count)(other) == 0
     no_errors_logged(caplog)
+
+
+async def test_a_socket_cancelled_at_server_shutdown_is_not_left_counted(open_reader,
+                                                                         session_for):
+    """daphne cancels every application on SIGTERM (a deploy) instead of reporting a
+    disconnect; the user's reconnecting tabs must not find their old sockets still counted."""
+    thread, _asker, other, _moderator = await public_question()
+    reader = await open_reader(thread.pk, session_key=await session_for(other))
+    assert await db(socket_count)(other) == 1
+    reader.communicator.future.cancel()  # daphne.server.Server.kill_all_applications
+    with contextlib.suppress(asyncio.CancelledError):
+        await reader.communicator.future
+    assert await db(socket_count)(other) == 0

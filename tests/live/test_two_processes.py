@@ -357,9 +357,10 @@ def test_posts_cross_processes_and_survive_a_redis_outage(transactional_db, tmp_
         assert (after["type"], after["seq"]) == ("post.created", last_seq + 3)
         reader.nothing(0.3)
 
-        # Losing Redis is an expected event, not a crash: no handshake refused with a 500 and
-        # no traceback in the servers' logs (one per open socket, in production).
-        assert refusals == [], refusals
+        # Losing Redis is an expected event, not a crash: a reconnect may be refused while the
+        # layer's pool drops its dead connections (the client backs off and retries), but not
+        # with a 500, and no traceback in the servers' logs (one per open socket, in production).
+        assert not [r for r in refusals if " 500 " in r], refusals
         for name in ("a", "b"):
             text = logs[name].read_text(errors="replace")
             assert "Traceback" not in text and " ERROR " not in text, f"{name}: {text[-3000:]}"
