@@ -9,6 +9,7 @@ import logging
 import time
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -25,7 +26,20 @@ def _warn(operation: str) -> None:
         logger.warning("cache: Redis unavailable during %s; continuing without it", operation)
 
 
+# Django builds a cache object per request context under ASGI, and each would open its own
+# connection pool (a new TCP connection per request); one client per process is shared instead.
+_CLIENTS: dict[tuple, object] = {}
+
+
 class ResilientRedisCache(RedisCache):
+    @cached_property
+    def _cache(self):
+        key = (tuple(self._servers), repr(sorted(self._options.items())))
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = self._class(self._servers, **self._options)
+        return client
+
     def _safe(self, operation: str, default, call, *args, **kwargs):
         try:
             return call(*args, **kwargs)
