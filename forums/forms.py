@@ -31,6 +31,31 @@ class BodyField(forms.CharField):
             "Markdown: **bold**, *italic*, > quote, - list, [link](https://…), @username."))
         super().__init__(**kwargs)
 
+    def clean(self, value):
+        value = super().clean(value)
+        if not value.strip():
+            raise forms.ValidationError(_("Write a message."))
+        return value
+
+
+class TitleField(forms.CharField):
+    """Whitespace folded, NUL bytes dropped, and not empty after that."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Title"))
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        title = " ".join(_strip_nul(value).split())
+        if not title:
+            raise forms.ValidationError(_("Give the thread a title."))
+        return title
+
+
+REPORT_FIELDS = ("success_factors", "obstacles", "lessons")
+
 
 class ReportFieldsMixin(forms.Form):
     success_factors = forms.CharField(
@@ -47,12 +72,11 @@ class ReportFieldsMixin(forms.Form):
         help_text=_("What would you tell colleagues elsewhere? (optional)"))
 
     def report_data(self) -> dict:
-        return {k: self.cleaned_data.get(k, "") for k in ("success_factors", "obstacles",
-                                                           "lessons")}
+        return {k: self.cleaned_data.get(k, "") for k in REPORT_FIELDS}
 
 
 class ThreadForm(ReportFieldsMixin, IdempotentForm):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = TitleField()
     kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices,
                              initial=Thread.Kind.DISCUSSION, widget=forms.RadioSelect)
     body = BodyField()
@@ -68,37 +92,19 @@ class ThreadForm(ReportFieldsMixin, IdempotentForm):
         if not allow_report:
             self.fields["kind"].choices = [c for c in Thread.Kind.choices
                                            if c[0] != Thread.Kind.REPORT]
-            for name in ("success_factors", "obstacles", "lessons"):
+            for name in REPORT_FIELDS:
                 del self.fields[name]
         elif forum.is_reports:
             self.initial.setdefault("kind", Thread.Kind.REPORT)
-
-    def clean_title(self):
-        title = " ".join(_strip_nul(self.cleaned_data["title"]).split())
-        if not title:
-            raise forms.ValidationError(_("Give the thread a title."))
-        return title
-
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        if not body.strip():
-            raise forms.ValidationError(_("Write a message."))
-        return body
 
 
 class ReplyForm(IdempotentForm):
     body = BodyField(label=_("Your reply"))
     quote_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        if not body.strip():
-            raise forms.ValidationError(_("Write a message."))
-        return body
-
 
 class EditPostForm(ReportFieldsMixin, forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = TitleField()
     body = BodyField()
 
     def __init__(self, *args, post, **kwargs):
@@ -107,20 +113,8 @@ class EditPostForm(ReportFieldsMixin, forms.Form):
         if not is_first:
             del self.fields["title"]
         if not (is_first and post.thread.kind == Thread.Kind.REPORT):
-            for name in ("success_factors", "obstacles", "lessons"):
+            for name in REPORT_FIELDS:
                 del self.fields[name]
-
-    def clean_title(self):
-        title = " ".join(_strip_nul(self.cleaned_data["title"]).split())
-        if not title:
-            raise forms.ValidationError(_("Give the thread a title."))
-        return title
-
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        if not body.strip():
-            raise forms.ValidationError(_("Write a message."))
-        return body
 
 
 class ForumForm(forms.ModelForm):
