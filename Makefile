@@ -31,6 +31,7 @@ run: demo
 	$(BIN)/daphne -b $(HOST) -p $(PORT) community.asgi:application
 
 test: setup
+	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
