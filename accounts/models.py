@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,9 @@ class Profile(models.Model):
     )
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+    # The language mail is written in: the last one chosen with the header's language link.
+    language = models.CharField(_("language"), max_length=8, default="nl",
+                                choices=settings.LANGUAGES)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 
 from .models import Profile, User
 from .validators import display_name_key, normalise_display_name
@@ -10,6 +12,9 @@ PROFILE_FIELDS = ("display_name", "organisation", "government_layer", "job_title
 @transaction.atomic
 def create_profile(*, user: User, display_name: str, **fields) -> Profile:
     profile = Profile(user=user, **{k: v for k, v in fields.items() if k in PROFILE_FIELDS})
+    current = translation.get_language()
+    if current in {code for code, _name in settings.LANGUAGES}:
+        profile.language = current  # mail speaks the language the account was made in
     profile.display_name = normalise_display_name(display_name) or user.username
     profile.display_name_key = display_name_key(profile.display_name)
     profile.full_clean()
@@ -41,3 +46,9 @@ def update_profile(*, actor: User, profile: Profile, **fields) -> Profile:
     profile.full_clean()
     profile.save()
     return profile
+
+
+def set_language(*, user: User, language: str) -> None:
+    """Remember the reader's language for what reaches them outside the site (mail)."""
+    if language in {code for code, _name in settings.LANGUAGES}:
+        Profile.objects.filter(user=user).exclude(language=language).update(language=language)

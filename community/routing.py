@@ -4,8 +4,10 @@ from django.urls import path
 
 from forums.consumers import ThreadConsumer
 from live.consumers import LiveConsumer
+from notifications.consumers import NotificationConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", LiveConsumer.as_asgi()),
     path("ws/threads/<int:thread_id>/", ThreadConsumer.as_asgi()),
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
 ]

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "live",
     "regions",
     "forums",
+    "notifications",
     "community",
 ]
 
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "community.context_processors.site",
+                "notifications.context_processors.bell",
             ],
         },
     }
@@ -163,6 +165,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Per recipient and hour, new notifications about conversations (replies, mentions, quotes, new
+# threads, reports, reactions) beyond this are dropped; decisions about you never are.
+NOTIFICATIONS_HOURLY_CAP = int(os.environ.get("NOTIFICATIONS_HOURLY_CAP", "60"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if env_bool("TASKS_IMMEDIATE", not DATABASE_URL):

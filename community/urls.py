@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("regio/", include("regions.urls")),
+    path("meldingen/", include("notifications.urls")),
     path("", include("forums.urls")),
     path("beheer/", admin.site.urls),
 ]

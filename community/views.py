@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
+from accounts import services as account_services
 from forums import selectors as forum_selectors
 from regions import selectors as region_selectors
 from regions.models import ProgrammeCategory
@@ -34,6 +35,8 @@ def switch_language(request, code: str):
                                            require_https=request.is_secure()):
         next_url = "/"
     response = HttpResponseRedirect(next_url)
+    if request.user.is_authenticated:
+        account_services.set_language(user=request.user, language=code)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE,

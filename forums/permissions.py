@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.mfa import has_mfa
 from regions import permissions as region_permissions
-from regions.models import Role
+from regions.models import Membership, Role
 
 from .models import Forum, Post, Thread
 
@@ -166,3 +166,17 @@ def can_manage_forums(user, region) -> bool:
 
 def can_curate_tags(user, region) -> bool:
     return can_manage_forums(user, region)
+
+
+def viewers_q(forum: Forum, prefix: str = "") -> Q:
+    """The readable-forum rule turned around: which users may read this forum, as a filter on
+    users (`prefix` points at the user from another model). Fan-out asks this once for a whole
+    audience instead of asking can_view_forum per recipient; the matrix test keeps the two equal."""
+    staff = Q(**{f"{prefix}is_staff": True})
+    active = Q(**{f"{prefix}is_active": True})
+    if forum.is_archived or forum.visibility == STAFF:
+        return staff & active
+    if forum.visibility == PUBLIC or forum.region_id is None:
+        return active
+    members = Membership.objects.filter(region_id=forum.region_id).values("user_id")
+    return active & (staff | Q(**{f"{prefix}pk__in": members}))

@@ -45,3 +45,8 @@ def send_now(group: str, event: dict) -> None:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # noqa: BLE001 - the channel layer is a doorbell, not the truth
         logger.warning("live: could not send %s to %s", event.get("type"), group, exc_info=False)
+
+
+def notification_group(user_id: int) -> str:
+    """Only the notification sockets of a user join this, so thread sockets never see its events."""
+    return f"notifications.{user_id}"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from live import broadcast
 
-from . import permissions
+from . import permissions, signals
 from .models import Membership, MembershipRequest, Region, Role
 
 
@@ -39,6 +39,8 @@ def request_membership(*, actor: User, region: Region, motivation: str = "") -> 
         return MembershipRequest.objects.get(
             user=actor, region=region, status=MembershipRequest.Status.PENDING
         )
+    transaction.on_commit(lambda: signals.membership_requested.send(
+        sender=MembershipRequest, request=request))
     return request
 
 
@@ -71,6 +73,8 @@ def decide_request(
     if approve:
         Membership.objects.get_or_create(user=request.user, region=request.region)
         permissions.reset_cache(request.user)
+    transaction.on_commit(lambda: signals.membership_decided.send(
+        sender=MembershipRequest, request=request))
     return request
 
 

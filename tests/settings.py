@@ -14,3 +14,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A clean clone has no var/ yet; SQLite cannot create the file's directory itself.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+
+# Tasks run in-process right after commit, on every database, so a test sees its notifications;
+# the tests of the durable queue switch to the database backend and run the real worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,0 +1,54 @@
+"""`/ws/notifications/`: the bell's doorbell. On connect, and whenever something changes, the
+socket sends the unread count read from the database, so a tab that was offline (or a site whose
+Redis was away) is current again the moment it reconnects. See docs/live-protocol.md."""
+
+import asyncio
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import get_handler_name
+
+from live import broadcast
+from live.consumers import CloseCode, LiveConsumer
+
+from . import selectors
+
+# Rings that arrive together (a burst of replies) are answered with one count.
+DEBOUNCE_SECONDS = 0.2
+
+
+class NotificationConsumer(LiveConsumer):
+    async def on_connect(self):
+        if self.user is None or not self.user.is_authenticated:
+            await self.accept()
+            await self.close(code=CloseCode.SESSION_ENDED)
+            return
+        self._pending = None
+        await self.join(broadcast.notification_group(self.user.pk))
+        await self.accept()
+        await self._send_state()
+
+    async def dispatch(self, message):
+        # The user group also carries events meant for thread sockets; those are not ours.
+        if getattr(self, get_handler_name(message), None) is None:
+            return
+        await super().dispatch(message)
+
+    async def notification_new(self, event):
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._debounced_state())
+
+    async def membership_revoked(self, event):
+        await self._send_state()  # notifications about that region stop counting
+
+    async def _debounced_state(self):
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        await self._send_state()
+
+    async def _send_state(self):
+        unread = await database_sync_to_async(selectors.unread_count)(self.user)
+        await self.send_json({"type": "notifications.state", "unread": unread})
+
+    async def on_disconnect(self, code):
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            pending.cancel()

@@ -1,0 +1,60 @@
+"""What a reader's inbox shows: only notifications whose subject they may still see (membership
+can change between the event and the reading), newest activity first."""
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+
+from forums import permissions as forum_permissions
+from forums.models import Thread
+from regions import permissions as region_permissions
+
+from .kinds import Kind
+from .models import Notification
+
+UNREAD_TTL = 30  # seconds; every write forgets the count at once, the TTL covers lost rights
+
+
+def _unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def visible_filter(user) -> Q:
+    """Notifications the recipient may still see: no thread, or a thread readable now."""
+    readable = forum_permissions.visible_threads(user, Thread.objects.all()).values("pk")
+    return Q(thread__isnull=True) | Q(thread__in=readable)
+
+
+def inbox(user) -> QuerySet[Notification]:
+    return (Notification.objects.filter(recipient=user).filter(visible_filter(user))
+            .select_related("actor__profile", "thread__forum__region", "region")
+            .order_by("-updated_at", "-pk"))
+
+
+def unread_count(user) -> int:
+    # The Redis cache fails open (community/cache.py): without Redis the database answers.
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = inbox(user).filter(read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def forget_unread_counts(user_ids) -> None:
+    cache.delete_many([_unread_key(uid) for uid in user_ids])
+
+
+def latest(user, limit: int = 8) -> list[Notification]:
+    return [n for n in inbox(user)[:limit] if can_show(user, n)]
+
+
+def can_show(user, notification: Notification) -> bool:
+    """The check made again when a notification is shown, opened or mailed."""
+    if notification.recipient_id != user.pk or not user.is_active:
+        return False
+    if notification.thread_id is not None \
+            and not forum_permissions.can_view_thread(user, notification.thread):
+        return False
+    if notification.kind == Kind.MEMBERSHIP_REQUEST and notification.region is not None:
+        return region_permissions.can_manage_region(user, notification.region)
+    return True

@@ -1,0 +1,257 @@
+"""Every notification is written here: one function, `notify`, for one event and its whole
+audience. Fan-out (notifications.fanout) decides who the audience is; this module applies the
+rules that hold for every kind:
+
+- nobody is notified of their own action;
+- nobody is notified about what they cannot see (forums.permissions, asked once per audience);
+- preferences per kind (off / on the site / email / digest) and region mutes;
+- a per-recipient hourly cap on conversation kinds, so one noisy thread cannot bury an inbox;
+- replies and reactions collapse into one running unread notification;
+- writing twice (a retried task) changes nothing: plain rows are unique per source event,
+  collapsed rows remember the events they hold.
+
+After commit the recipients' notification sockets get a doorbell and immediate emails are queued.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from forums import permissions as forum_permissions
+from live import broadcast
+
+from . import selectors
+from .kinds import CAPPED, COLLAPSING, DEFAULT_DELIVERY, MUTABLE, Delivery, Kind
+from .models import Notification, Preference, RegionMute
+
+User = get_user_model()
+
+MAX_EVENT_KEYS = 200
+
+
+def hourly_cap() -> int:
+    return getattr(settings, "NOTIFICATIONS_HOURLY_CAP", 60)
+
+
+def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=None,
+           thread=None, post=None, region=None, membership_request=None, reason: str = "",
+           action: str = "") -> list[int]:
+    """Notify an audience of one event. Returns the ids of the recipients whose inbox changed."""
+    if kind not in Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if thread is not None and region is None:
+        region = thread.forum.region
+    ids = set(recipient_ids)
+    if actor is not None:
+        ids.discard(actor.pk)
+    if not ids:
+        return []
+    audience = User.objects.filter(pk__in=ids, is_active=True)
+    if thread is not None:
+        # What the recipient may read now; asked again when shown and when mailed.
+        audience = audience.filter(forum_permissions.viewers_q(thread.forum))
+    ids = set(audience.values_list("pk", flat=True))
+    if kind in MUTABLE and region is not None and ids:
+        ids -= set(RegionMute.objects.filter(user_id__in=ids, region=region)
+                   .values_list("user_id", flat=True))
+    deliveries = _deliveries(kind, ids)
+    ids = {uid for uid, delivery in deliveries.items() if delivery != Delivery.OFF}
+    if not ids:
+        return []
+    fields = {"kind": kind, "actor": actor, "thread": thread, "post": post, "region": region,
+              "membership_request": membership_request, "reason": reason, "action": action}
+    with transaction.atomic():
+        if kind in COLLAPSING:
+            changed = _collapse(ids, deliveries, event_key, fields)
+        else:
+            changed = _create(_under_cap(kind, ids), deliveries, event_key, fields)
+        _after_commit(kind, changed, event_key)
+    return sorted(changed)
+
+
+def _deliveries(kind: str, user_ids: set[int]) -> dict[int, str]:
+    chosen = dict(Preference.objects.filter(user_id__in=user_ids, kind=kind)
+                  .values_list("user_id", "delivery"))
+    default = DEFAULT_DELIVERY[kind]
+    return {uid: chosen.get(uid, default) for uid in user_ids}
+
+
+def _under_cap(kind: str, user_ids: set[int]) -> set[int]:
+    if kind not in CAPPED or not user_ids:
+        return user_ids
+    since = timezone.now() - timedelta(hours=1)
+    over = (Notification.objects
+            .filter(recipient_id__in=user_ids, created_at__gte=since, kind__in=CAPPED)
+            .values("recipient_id").annotate(n=Count("pk")).filter(n__gte=hourly_cap())
+            .values_list("recipient_id", flat=True))
+    return user_ids - set(over)
+
+
+def _source_key(kind: str, event_key: str) -> str:
+    return f"{kind}:{event_key}"[:120]
+
+
+def _create(user_ids: set[int], deliveries: dict[int, str], event_key: str,
+            fields: dict) -> set[int]:
+    source_key = _source_key(fields["kind"], event_key)
+    already = set(Notification.objects.filter(recipient_id__in=user_ids, source_key=source_key)
+                  .values_list("recipient_id", flat=True))
+    now = timezone.now()
+    rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
+                         updated_at=now, event_keys=[event_key], **fields)
+            for uid in sorted(user_ids - already)]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return user_ids - already
+
+
+def _collapse_key(fields: dict) -> str:
+    if fields["kind"] == Kind.REPLY:
+        return f"reply:thread:{fields['thread'].pk}"
+    return f"reaction:post:{fields['post'].pk}"
+
+
+def _collapse(user_ids: set[int], deliveries: dict[int, str], event_key: str,
+              fields: dict) -> set[int]:
+    """Count the event into each recipient's running unread notification, or start one."""
+    collapse_key = _collapse_key(fields)
+    now = timezone.now()
+    running = {n.recipient_id: n for n in Notification.objects.select_for_update().filter(
+        recipient_id__in=user_ids, collapse_key=collapse_key, read_at__isnull=True)}
+    changed, updates = set(), []
+    for uid, notification in running.items():
+        if event_key in notification.event_keys:
+            continue  # a retried task: this event is in there already
+        notification.event_keys = (notification.event_keys + [event_key])[-MAX_EVENT_KEYS:]
+        notification.count += 1
+        notification.actor = fields["actor"]
+        notification.updated_at = now
+        # Unread again in the digest and the mail queue, with its new count.
+        notification.digested_at = None
+        updates.append(notification)
+        changed.add(uid)
+    Notification.objects.bulk_update(
+        updates, ["event_keys", "count", "actor", "updated_at", "digested_at"], batch_size=500)
+    fresh = _under_cap(fields["kind"], user_ids - set(running))
+    source_key = _source_key(fields["kind"], event_key)
+    already = set(Notification.objects.filter(recipient_id__in=fresh, source_key=source_key)
+                  .values_list("recipient_id", flat=True))
+    rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
+                         collapse_key=collapse_key, updated_at=now, event_keys=[event_key],
+                         **fields)
+            for uid in sorted(fresh - already)]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return changed | (fresh - already)
+
+
+def _after_commit(kind: str, user_ids: set[int], event_key: str) -> None:
+    if not user_ids:
+        return
+    recipients = sorted(user_ids)
+
+    def ring_and_mail():
+        from . import tasks
+
+        selectors.forget_unread_counts(recipients)
+        for uid in recipients:
+            broadcast.send_now(broadcast.notification_group(uid), {"type": "notification.new"})
+        mail_ids = list(Notification.objects.filter(
+            recipient_id__in=recipients, kind=kind, delivery=Delivery.EMAIL,
+            emailed_at__isnull=True, read_at__isnull=True,
+        ).values_list("pk", flat=True))
+        for notification_id in mail_ids:
+            tasks.send_notification_email.enqueue(notification_id)
+
+    transaction.on_commit(ring_and_mail)
+
+
+# --- the reader's own actions -------------------------------------------------------------------
+
+def mark_read(*, user, notification: Notification) -> None:
+    if notification.recipient_id != user.pk:
+        raise ValidationError(_("This notification is not yours."))
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now())
+        _ring(user.pk)
+
+
+def mark_all_read(*, user) -> int:
+    count = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now())
+    if count:
+        _ring(user.pk)
+    return count
+
+
+def mark_thread_read(*, user, thread_id: int) -> None:
+    """Reading a thread reads its running reply notification too."""
+    if Notification.objects.filter(recipient=user, thread_id=thread_id, read_at__isnull=True,
+                                   kind=Kind.REPLY).update(read_at=timezone.now()):
+        _ring(user.pk)
+
+
+def _ring(user_id: int) -> None:
+    def ring():
+        selectors.forget_unread_counts([user_id])
+        broadcast.send_now(broadcast.notification_group(user_id), {"type": "notification.new"})
+
+    transaction.on_commit(ring)
+
+
+@transaction.atomic
+def set_preferences(*, user, deliveries: dict[str, str], muted_region_ids: Iterable[int]) -> None:
+    for kind, delivery in deliveries.items():
+        if kind not in Kind.values or delivery not in Delivery.values:
+            raise ValidationError(_("Unknown notification kind or delivery."))
+        Preference.objects.update_or_create(user=user, kind=kind,
+                                            defaults={"delivery": delivery})
+    muted = set(muted_region_ids)
+    RegionMute.objects.filter(user=user).exclude(region_id__in=muted).delete()
+    have = set(RegionMute.objects.filter(user=user).values_list("region_id", flat=True))
+    RegionMute.objects.bulk_create([RegionMute(user=user, region_id=rid)
+                                    for rid in sorted(muted - have)])
+
+
+@transaction.atomic
+def unsubscribe(*, user, kind: str) -> list[str]:
+    """The one-click link in a mail: that kind stops mailing (it stays on the site).
+    `kind == "digest"` moves every digest kind back to the site only. Returns what changed."""
+    if kind == "digest":
+        kinds = [k for k in Kind.values if delivery_for(user, k) == Delivery.DIGEST]
+    elif kind in Kind.values:
+        kinds = [kind] if delivery_for(user, kind) in (Delivery.EMAIL, Delivery.DIGEST) else []
+    else:
+        raise ValidationError(_("Unknown notification kind."))
+    for k in kinds:
+        Preference.objects.update_or_create(user=user, kind=k,
+                                            defaults={"delivery": Delivery.IN_APP})
+    return kinds
+
+
+def delivery_for(user, kind: str) -> str:
+    chosen = Preference.objects.filter(user=user, kind=kind).values_list("delivery", flat=True)
+    return next(iter(chosen), DEFAULT_DELIVERY[kind])
+
+
+def claim_for_email(notification_id: int) -> Notification | None:
+    """Mark a notification mailed before sending, so two workers never mail it twice."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True,
+                                          read_at__isnull=True).update(emailed_at=now)
+    if not claimed:
+        return None
+    return (Notification.objects
+            .select_related("recipient__profile", "actor__profile", "thread__forum__region",
+                            "post", "region", "membership_request")
+            .get(pk=notification_id))
+
+
+def release_email_claim(notification_id: int) -> None:
+    Notification.objects.filter(pk=notification_id).update(emailed_at=None)

@@ -1,0 +1,76 @@
+"""Background work of notifications, run by the task worker (django-tasks with the database
+backend in production; the embedded default runs them right after commit, in-process).
+
+Every task is idempotent (services.notify writes each event once), so a task that fails is
+simply queued again later, up to MAX_ATTEMPTS times, and a task left running by a crashed worker
+is put back in the queue when a worker starts (community/management/commands/task_worker.py).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
+
+from . import emails, fanout
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+def enqueue_after_write(task_object, *args) -> None:
+    """Queue work that follows a write. With the database backend the queue row is written in
+    the writer's own transaction: committed together, or not at all. The embedded default runs
+    tasks in-process, so it waits for the commit to see what it works on."""
+    if isinstance(task_object.get_backend(), ImmediateBackend):
+        transaction.on_commit(lambda: task_object.enqueue(*args))
+    else:
+        task_object.enqueue(*args)
+
+
+def _run(task_object, work, args: tuple, attempt: int) -> None:
+    try:
+        work(*args)
+    except Exception:
+        backend = task_object.get_backend()
+        if attempt + 1 < MAX_ATTEMPTS and backend.supports_defer:
+            delay = timedelta(seconds=min(900, 15 * 2 ** attempt))
+            task_object.using(run_after=timezone.now() + delay).enqueue(*args, attempt + 1)
+            logger.warning("notifications: %s%r failed; retry %d in %s", task_object.name,
+                           args, attempt + 1, delay)
+        raise
+
+
+@task()
+def fan_out_post(post_id: int, attempt: int = 0) -> None:
+    _run(fan_out_post, fanout.post_created, (post_id,), attempt)
+
+
+@task()
+def fan_out_reaction(post_id: int, user_id: int, attempt: int = 0) -> None:
+    _run(fan_out_reaction, fanout.reaction_added, (post_id, user_id), attempt)
+
+
+@task()
+def fan_out_accepted_answer(thread_id: int, post_id: int, actor_id: int | None,
+                            attempt: int = 0) -> None:
+    _run(fan_out_accepted_answer, fanout.answer_accepted, (thread_id, post_id, actor_id),
+         attempt)
+
+
+@task()
+def fan_out_membership_request(request_id: int, attempt: int = 0) -> None:
+    _run(fan_out_membership_request, fanout.membership_requested, (request_id,), attempt)
+
+
+@task()
+def fan_out_membership_decision(request_id: int, attempt: int = 0) -> None:
+    _run(fan_out_membership_decision, fanout.membership_decided, (request_id,), attempt)
+
+
+@task()
+def send_notification_email(notification_id: int, attempt: int = 0) -> None:
+    _run(send_notification_email, emails.send_notification, (notification_id,), attempt)
