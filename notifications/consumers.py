@@ -4,11 +4,12 @@ Redis was away) is current again the moment it reconnects. See docs/live-protoco
 
 import asyncio
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import get_handler_name
 
 from live import broadcast
 from live.consumers import CloseCode, LiveConsumer
+from regions import permissions as region_permissions
 
 from . import selectors
 
@@ -38,15 +39,22 @@ class NotificationConsumer(LiveConsumer):
             self._pending = asyncio.ensure_future(self._debounced_state())
 
     async def membership_revoked(self, event):
-        await self._send_state()  # notifications about that region stop counting
+        # Notifications about that region's private threads stop counting.
+        await database_sync_to_async(selectors.forget_unread_counts)([self.user.pk])
+        await self._send_state()
 
     async def _debounced_state(self):
         await asyncio.sleep(DEBOUNCE_SECONDS)
         await self._send_state()
 
     async def _send_state(self):
-        unread = await database_sync_to_async(selectors.unread_count)(self.user)
+        unread = await database_sync_to_async(self._unread)()
         await self.send_json({"type": "notifications.state", "unread": unread})
+
+    def _unread(self) -> int:
+        # The socket's user object lives for hours: read memberships afresh, not from its cache.
+        region_permissions.reset_cache(self.user)
+        return selectors.unread_count(self.user)
 
     async def on_disconnect(self, code):
         pending = getattr(self, "_pending", None)

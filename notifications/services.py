@@ -198,6 +198,8 @@ def mark_thread_read(*, user, thread_id: int) -> None:
 
 
 def _ring(user_id: int) -> None:
+    selectors.forget_unread_counts([user_id])  # this tab's next page; other tabs hear the bell
+
     def ring():
         selectors.forget_unread_counts([user_id])
         broadcast.send_now(broadcast.notification_group(user_id), {"type": "notification.new"})

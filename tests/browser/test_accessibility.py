@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from notifications import tokens
 from regions import services as region_services
 from regions.models import Role
 from tests.browser.helpers import tr
@@ -83,6 +84,11 @@ PAGES = {
     "not-found": _anonymous("/bestaat-niet/"),
     "accessibility-statement": _anonymous("/toegankelijkheid/"),
     "privacy": _anonymous("/privacy/"),
+    # The moderator has a notification: the outsider's membership request.
+    "notifications": _as("moderator", "/meldingen/"),
+    "notification-settings": _as("member", "/meldingen/voorkeuren/"),
+    "unsubscribe": _anonymous(lambda s: "/meldingen/afmelden/%s/" % tokens.make(s.member.pk,
+                                                                              "mention")),
 }
 
 

@@ -67,8 +67,9 @@ def test_replies_collapse_until_read_then_start_again(deliver, region, forums):
     [running] = inbox_of(anna)
     assert running.count == 5
     assert running.post_id == first.pk  # opening leads to the first unread reply
-    from notifications.present import describe
     from django.utils import translation
+
+    from notifications.present import describe
     with translation.override("nl"):
         assert describe(running) == "5 nieuwe reacties in “Water”"
 
@@ -82,7 +83,8 @@ def test_a_retried_fan_out_writes_nothing_twice(deliver, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
     with deliver():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
-        post = forum_services.create_post(actor=bram, thread=thread, body="@%s kijk" % anna.username)
+        post = forum_services.create_post(actor=bram, thread=thread,
+                                          body=f"@{anna.username} kijk")
         reply = forum_services.create_post(actor=bram, thread=thread, body="Nog een")
     before = [(n.kind, n.count) for n in Notification.objects.order_by("pk")]
     fanout.post_created(post.pk)
