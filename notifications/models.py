@@ -28,9 +28,6 @@ class Notification(models.Model):
     reason = models.TextField(blank=True)
     action = models.CharField(max_length=24, blank=True)
     count = models.PositiveIntegerField(default=1)
-    # Which events a row already holds, so a retried task never counts one twice.
-    # Capped (see services.MAX_EVENT_KEYS); the unique source_key guards plain rows.
-    event_keys = models.JSONField(default=list, blank=True)
     source_key = models.CharField(max_length=120)
     collapse_key = models.CharField(max_length=60, blank=True)
     delivery = models.CharField(max_length=8, choices=Delivery.choices)
@@ -66,6 +63,15 @@ class Notification(models.Model):
         from django.urls import reverse
 
         return reverse("notifications:open", args=[self.pk])
+
+
+class DeliveredEvent(models.Model):
+    """One row per (kind, event) whose audience has been notified, written in the same
+    transaction as their notifications: a retried or doubled task finds it and does nothing,
+    so a collapsed count never counts an event twice."""
+
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
 
 class Preference(models.Model):

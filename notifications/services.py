@@ -7,8 +7,8 @@ rules that hold for every kind:
 - preferences per kind (off / on the site / email / digest) and region mutes;
 - a per-recipient hourly cap on conversation kinds, so one noisy thread cannot bury an inbox;
 - replies and reactions collapse into one running unread notification;
-- writing twice (a retried task) changes nothing: plain rows are unique per source event,
-  collapsed rows remember the events they hold.
+- writing twice (a retried task) changes nothing: each (kind, event) is recorded as delivered
+  in the same transaction as its notifications.
 
 After commit the recipients' notification sockets get a doorbell and immediate emails are queued.
 """
@@ -19,8 +19,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,12 +29,9 @@ from live import broadcast
 
 from . import selectors
 from .kinds import CAPPED, COLLAPSING, DEFAULT_DELIVERY, MUTABLE, Delivery, Kind
-from .models import Notification, Preference, RegionMute
+from .models import DeliveredEvent, Notification, Preference, RegionMute
 
 User = get_user_model()
-
-MAX_EVENT_KEYS = 200
-
 
 def hourly_cap() -> int:
     return getattr(settings, "NOTIFICATIONS_HOURLY_CAP", 60)
@@ -67,12 +64,19 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
         return []
     fields = {"kind": kind, "actor": actor, "thread": thread, "post": post, "region": region,
               "membership_request": membership_request, "reason": reason, "action": action}
-    with transaction.atomic():
-        if kind in COLLAPSING:
-            changed = _collapse(ids, deliveries, event_key, fields)
-        else:
-            changed = _create(_under_cap(kind, ids), deliveries, event_key, fields)
-        _after_commit(kind, changed, event_key)
+    source_key = _source_key(kind, event_key)
+    try:
+        with transaction.atomic():
+            _, fresh = DeliveredEvent.objects.get_or_create(key=source_key)
+            if not fresh:
+                return []  # a retried or doubled task: this event is in already
+            if kind in COLLAPSING:
+                changed = _collapse(ids, deliveries, source_key, fields)
+            else:
+                changed = _create(_under_cap(kind, ids), deliveries, source_key, fields)
+            _after_commit(kind, changed)
+    except IntegrityError:
+        return []  # the same event, committed by a concurrent run of the same task
     return sorted(changed)
 
 
@@ -98,14 +102,13 @@ def _source_key(kind: str, event_key: str) -> str:
     return f"{kind}:{event_key}"[:120]
 
 
-def _create(user_ids: set[int], deliveries: dict[int, str], event_key: str,
+def _create(user_ids: set[int], deliveries: dict[int, str], source_key: str,
             fields: dict) -> set[int]:
-    source_key = _source_key(fields["kind"], event_key)
     already = set(Notification.objects.filter(recipient_id__in=user_ids, source_key=source_key)
                   .values_list("recipient_id", flat=True))
     now = timezone.now()
     rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
-                         updated_at=now, event_keys=[event_key], **fields)
+                         updated_at=now, **fields)
             for uid in sorted(user_ids - already)]
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return user_ids - already
@@ -117,40 +120,27 @@ def _collapse_key(fields: dict) -> str:
     return f"reaction:post:{fields['post'].pk}"
 
 
-def _collapse(user_ids: set[int], deliveries: dict[int, str], event_key: str,
+def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
               fields: dict) -> set[int]:
-    """Count the event into each recipient's running unread notification, or start one."""
+    """Count the event into each recipient's running unread notification, or start one.
+    One UPDATE for all running ones, one INSERT for the rest, whatever the audience size."""
     collapse_key = _collapse_key(fields)
     now = timezone.now()
-    running = {n.recipient_id: n for n in Notification.objects.select_for_update().filter(
-        recipient_id__in=user_ids, collapse_key=collapse_key, read_at__isnull=True)}
-    changed, updates = set(), []
-    for uid, notification in running.items():
-        if event_key in notification.event_keys:
-            continue  # a retried task: this event is in there already
-        notification.event_keys = (notification.event_keys + [event_key])[-MAX_EVENT_KEYS:]
-        notification.count += 1
-        notification.actor = fields["actor"]
-        notification.updated_at = now
-        # Unread again in the digest and the mail queue, with its new count.
-        notification.digested_at = None
-        updates.append(notification)
-        changed.add(uid)
-    Notification.objects.bulk_update(
-        updates, ["event_keys", "count", "actor", "updated_at", "digested_at"], batch_size=500)
-    fresh = _under_cap(fields["kind"], user_ids - set(running))
-    source_key = _source_key(fields["kind"], event_key)
-    already = set(Notification.objects.filter(recipient_id__in=fresh, source_key=source_key)
-                  .values_list("recipient_id", flat=True))
+    running_rows = Notification.objects.filter(recipient_id__in=user_ids,
+                                               collapse_key=collapse_key, read_at__isnull=True)
+    running = set(running_rows.select_for_update().values_list("recipient_id", flat=True))
+    # Counted on, and unread news again for the digest.
+    running_rows.filter(recipient_id__in=running).update(
+        count=F("count") + 1, actor=fields["actor"], updated_at=now, digested_at=None)
+    fresh = _under_cap(fields["kind"], user_ids - running)
     rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
-                         collapse_key=collapse_key, updated_at=now, event_keys=[event_key],
-                         **fields)
-            for uid in sorted(fresh - already)]
+                         collapse_key=collapse_key, updated_at=now, **fields)
+            for uid in sorted(fresh)]
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    return changed | (fresh - already)
+    return running | fresh
 
 
-def _after_commit(kind: str, user_ids: set[int], event_key: str) -> None:
+def _after_commit(kind: str, user_ids: set[int]) -> None:
     if not user_ids:
         return
     recipients = sorted(user_ids)
@@ -159,8 +149,8 @@ def _after_commit(kind: str, user_ids: set[int], event_key: str) -> None:
         from . import tasks
 
         selectors.forget_unread_counts(recipients)
-        for uid in recipients:
-            broadcast.send_now(broadcast.notification_group(uid), {"type": "notification.new"})
+        broadcast.send_many([broadcast.notification_group(uid) for uid in recipients],
+                            {"type": "notification.new"})
         mail_ids = list(Notification.objects.filter(
             recipient_id__in=recipients, kind=kind, delivery=Delivery.EMAIL,
             emailed_at__isnull=True, read_at__isnull=True,
