@@ -118,3 +118,19 @@ def membership_decided(request_id: int) -> None:
                     actor=request.decided_by, region=request.region,
                     membership_request=request, reason=request.reason, action=request.status,
                     event_key=f"decision:{request.pk}")
+
+
+def moderated(action: str, actor_id: int | None, recipient_id: int, reason: str,
+              post_id: int | None, thread_id: int | None, region_id: int | None,
+              event_key: str) -> None:
+    """A moderator acted on someone's post, thread or account: tell them, with the reason."""
+    from regions.models import Region
+
+    thread = Thread.objects.select_related("forum__region").filter(pk=thread_id).first() \
+        if thread_id else None
+    post = Post.objects.filter(pk=post_id).first() if post_id else None
+    region = Region.objects.filter(pk=region_id).first() if region_id else None
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    services.notify(kind=Kind.MODERATION, recipient_ids=[recipient_id], actor=actor,
+                    thread=thread, post=post, region=region, reason=reason, action=action,
+                    event_key=event_key)

@@ -247,3 +247,21 @@ def claim_for_email(notification_id: int) -> Notification | None:
 
 def release_email_claim(notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+
+
+def notify_moderation_action(*, action: str, actor, recipient, reason: str = "", post=None,
+                             thread=None, region=None) -> None:
+    """The one function moderation calls for every action on someone's content or account.
+    Queued with the moderator's write; the author hears of it with the reason."""
+    import uuid
+
+    from . import tasks
+
+    if recipient is None or (actor is not None and recipient.pk == actor.pk):
+        return
+    if thread is None and post is not None:
+        thread = post.thread
+    tasks.enqueue_after_write(
+        tasks.fan_out_moderation, action, actor.pk if actor else None, recipient.pk,
+        reason or "", post.pk if post else None, thread.pk if thread else None,
+        region.pk if region else None, f"moderation:{action}:{uuid.uuid4().hex}")

@@ -74,3 +74,12 @@ def fan_out_membership_decision(request_id: int, attempt: int = 0) -> None:
 @task()
 def send_notification_email(notification_id: int, attempt: int = 0) -> None:
     _run(send_notification_email, emails.send_notification, (notification_id,), attempt)
+
+
+@task()
+def fan_out_moderation(action: str, actor_id: int | None, recipient_id: int, reason: str,
+                       post_id: int | None, thread_id: int | None, region_id: int | None,
+                       event_key: str, attempt: int = 0) -> None:
+    _run(fan_out_moderation, fanout.moderated,
+         (action, actor_id, recipient_id, reason, post_id, thread_id, region_id, event_key),
+         attempt)

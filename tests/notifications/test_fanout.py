@@ -269,3 +269,25 @@ def test_nothing_is_mailed_for_in_app_kinds(deliver, region, forums):
         forum_services.toggle_reaction(actor=bram, post=thread.posts.get(),
                                        kind=Reaction.Kind.THANKS)
     assert inbox_of(anna) and mail.outbox == []
+
+
+def test_moderation_action_reaches_the_author_with_the_reason(deliver, region, forums):
+    author = make_member(region=region)
+    moderator = make_member(region=region, role=Role.MODERATOR)
+    with deliver():
+        thread = forum_services.create_thread(actor=author, forum=forums[0], title="Te ver",
+                                              body="S")
+    with deliver():
+        notification_services.notify_moderation_action(
+            action="locked", actor=moderator, recipient=author, reason="Uitgepraat",
+            thread=thread)
+        notification_services.notify_moderation_action(  # one's own action: nothing
+            action="locked", actor=author, recipient=author, thread=thread)
+    [told] = inbox_of(author, Kind.MODERATION)
+    assert told.reason == "Uitgepraat" and told.action == "locked"
+    from django.utils import translation
+
+    from notifications.present import describe
+    with translation.override("nl"):
+        assert describe(told) == "Een moderator sloot je onderwerp “Te ver”"
+    assert mail.outbox and "Uitgepraat" in mail.outbox[-1].body
