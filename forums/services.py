@@ -32,7 +32,6 @@ from .models import (
     ReportSections,
     Tag,
     Thread,
-    ThreadRead,
     ThreadSubscription,
 )
 
@@ -155,7 +154,8 @@ def _existing_post(author: User, key: str) -> Post | None:
 
 def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
               quote_of: Post | None = None) -> Post:
-    """Append a post at the next position; the caller holds the thread row lock."""
+    """Append a post at the next position; the caller holds the thread row lock (or created
+    the thread in this transaction), so `thread` is current, its event_seq included."""
     html, mentioned = _render(body)
     now = timezone.now()
     position = thread.last_position + 1
@@ -164,24 +164,29 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
         quote_of=quote_of, idempotency_key=idempotency_key[:64],
     )
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
+    # The live event's sequence number moves in the same UPDATE: the row is locked already.
+    seq = thread.event_seq + 1
     Thread.objects.filter(pk=thread.pk).update(
         post_count=F("post_count") + 1, last_position=position, last_post=post,
-        last_poster=author, last_post_at=now,
+        last_poster=author, last_post_at=now, event_seq=seq,
     )
     Forum.objects.filter(pk=thread.forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=now,
     )
-    thread.last_position, thread.last_post_at = position, now
+    thread.last_position, thread.last_post_at, thread.event_seq = position, now, seq
     thread.post_count += 1
     thread.last_post, thread.last_poster = post, author
     search.index_post(post)
-    events.post_changed(post, thread, "post.created",
+    events.post_created(post, thread, seq=seq,
                         idempotency_key=post.idempotency_key, page=post.page)
     return post
 
 
 def _watch(user: User, thread: Thread) -> None:
-    ThreadSubscription.objects.get_or_create(user=user, thread=thread)
+    """Watch the thread unless the user already chose a level (muted stays muted): one
+    INSERT ... ON CONFLICT DO NOTHING."""
+    ThreadSubscription.objects.bulk_create([ThreadSubscription(user=user, thread=thread)],
+                                           ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -220,8 +225,7 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
             raise
         return existing.thread
     _watch(actor, thread)
-    ThreadRead.objects.get_or_create(user=actor, thread=thread,
-                                     defaults={"last_read_position": post.position})
+    mark_thread_read(user=actor, thread=thread, position=post.position)
     transaction.on_commit(lambda: signals.post_created.send(
         sender=Post, post=post, created_thread=True))
     return thread
@@ -263,8 +267,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
             raise
         return existing
     _watch(actor, thread)
-    ThreadRead.objects.update_or_create(user=actor, thread=thread,
-                                        defaults={"last_read_position": post.position})
+    mark_thread_read(user=actor, thread=thread, position=post.position)
     transaction.on_commit(lambda: signals.post_created.send(
         sender=Post, post=post, created_thread=False))
     return post
