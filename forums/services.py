@@ -125,6 +125,8 @@ def _clean_text(value: str, *, field: str, max_length: int) -> str:
 
 def _mentioned_users(body: str) -> list[User]:
     # Unknown names do not use up the allowance; the first MAX_MENTIONS real users count.
+    if "@" not in body:
+        return []  # no mention without an @: spare the Markdown parse that finds them
     handles = rendering.extract_mentions(body)[:MAX_MENTIONS * 5]
     if not handles:
         return []
@@ -246,11 +248,15 @@ def _save_report_sections(thread: Thread, report: dict) -> None:
 @transaction.atomic
 def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None = None,
                 idempotency_key: str = "") -> Post:
-    existing = _existing_post(actor, idempotency_key)
-    if existing is not None:
-        return existing
+    """A repeated idempotency key (double click, retry) returns the post the first one made.
+    The unique (author, key) constraint catches the repeat when the post is written, so the
+    usual case asks nothing beforehand; only a refusal looks first (a retry after the thread
+    was locked still gets its post)."""
     thread = _locked(Thread.objects.select_related("forum__region"), thread.pk)
     if not permissions.can_reply(actor, thread):
+        existing = _existing_post(actor, idempotency_key)
+        if existing is not None:
+            return existing
         if thread.is_locked and permissions.can_view_thread(actor, thread):
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
