@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -159,12 +160,45 @@ def _shared_fragments(thread, number: int) -> dict[str, str]:
     return fragments
 
 
+# Per process and language: what only translations decide, rendered once (the catalogues do not
+# change while a process runs). Both are a good share of a logged-in page's template time.
+_live_texts_by_language: dict[str, str] = {}
+_blank_reply_forms_by_language: dict[str, str] = {}
+# Stands in for the idempotency key in the stored blank form (a key is 32 hex digits).
+_KEY_PLACEHOLDER = "idempotency-key-placeholder"
+
+
+def _live_texts() -> str:
+    language = get_language()
+    texts = _live_texts_by_language.get(language)
+    if texts is None:
+        texts = _live_texts_by_language[language] = render_to_string(
+            "forums/_live_texts.html").strip()
+    return mark_safe(texts)  # noqa: S308 - our own template's output, autoescaped
+
+
+def _reply_form_fields(form: ReplyForm | None) -> str:
+    """The fields of a blank reply form (no quote, no errors): the same HTML for every reader
+    but for the idempotency key, so it is rendered once per language and the key put in.
+    Anything else ("" here) renders through the form partial as usual."""
+    if form is None or form.is_bound or form.initial.get("body") or form.initial.get("quote_of"):
+        return ""
+    language = get_language()
+    html = _blank_reply_forms_by_language.get(language)
+    if html is None:
+        blank = ReplyForm(initial={"idempotency_key": _KEY_PLACEHOLDER})
+        html = _blank_reply_forms_by_language[language] = render_to_string(
+            "_partials/form_fields.html", {"form": blank})
+    return mark_safe(html.replace(_KEY_PLACEHOLDER, form.initial["idempotency_key"]))  # noqa: S308
+
+
 def _thread_context(request, thread, number: int, reply_form):
     user = request.user
     is_moderator = permissions.is_moderator(user, thread.forum)
     num_pages = thread.page_count
     return {
         "thread": thread, "forum": thread.forum, "reply_form": reply_form,
+        "reply_form_fields": _reply_form_fields(reply_form), "live_texts": _live_texts(),
         **_shared_fragments(thread, number),
         "page": selectors.ThreadPage(posts=[], number=number, num_pages=num_pages,
                                      has_previous=number > 1, has_next=number < num_pages),

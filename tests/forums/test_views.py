@@ -303,3 +303,29 @@ def test_thread_page_shows_tags_and_accepted_answer_and_follows_their_changes(cl
     assert "elk kwartaal" not in html and html.count("maandelijks") == 2
     services.delete_post(actor=answer.author, post=answer)
     assert "accepted-answer" not in client.get(url).content.decode()
+
+
+def test_every_reply_form_gets_its_own_key_and_the_same_fields_as_the_partial(client, forums):
+    import re
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from forums.forms import ReplyForm
+
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    key = re.compile(r'name="idempotency_key" value="([0-9a-f]{32})"')
+    for language in ("nl", "en"):
+        client.cookies["django_language"] = language
+        pages = [client.get(thread.get_absolute_url()).content.decode() for _ in range(2)]
+        keys = [key.search(page).group(1) for page in pages]
+        assert keys[0] != keys[1]
+        with translation.override(language):
+            expected = render_to_string("_partials/form_fields.html", {
+                "form": ReplyForm(initial={"idempotency_key": keys[1]})})
+        assert expected in pages[1]
+    # A quote fills the form in: that one is rendered through the partial, text included.
+    first = thread.posts.get()
+    html = client.get(f"{thread.get_absolute_url()}?quote={first.pk}").content.decode()
+    assert f'name="quote_of" value="{first.pk}"' in html and "schreef:" in html
