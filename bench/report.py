@@ -1,6 +1,6 @@
 """Turn the wrk outputs and the reply timings into the Markdown table (run by bench/run).
 
-  report.py ROWS_TSV REPLIES_JSON HEADER SEED_SECONDS STARTED_EPOCH LOAD_LINE
+  report.py ROWS_TSV REPLIES_JSON HEADER SEED_SECONDS STARTED_EPOCH LOAD_LINE [RENDER_JSON]
 
 The last column is the CPU time the serving processes spent per request during the measured
 run (bench/cpustat.py): unlike the wall-clock figures it hardly moves when other work shares
@@ -19,6 +19,7 @@ TARGETS = {
     "thread first page, logged in": (100, 200),
 }
 REPLY_TARGET_MS = 20
+RENDER_TARGET_MS = 200
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -47,8 +48,25 @@ def parse_wrk(output: str) -> dict:
     }
 
 
+def render_row(render_path: str) -> str:
+    """The worst case of bench/render.py: median wall time of the real renderer."""
+    render = json.loads(Path(render_path).read_text())
+    if "error" in render:
+        return (f"| Markdown render, pathological posts | — | — | — | < {RENDER_TARGET_MS} ms "
+                f"| **{render['error']}** | — | — |")
+    worst, cases = render["worst"], render["cases"]
+    case = cases[worst]
+    met = "yes" if case["wall_ms"] < RENDER_TARGET_MS else "**no**"
+    slowest_cpu = max(c["cpu_ms"] for c in cases.values())
+    return (f"| Markdown render, worst of {len(cases)} pathological posts (\"{worst}\", "
+            f"{case['chars']:,} characters; median of {render['repeats']}, "
+            f"`bench/render.py`) | — | {case['wall_ms']:.1f} | — "
+            f"| worst < {RENDER_TARGET_MS} ms | {met} | 0 "
+            f"| renderer {case['cpu_ms']:.1f} (slowest case by CPU: {slowest_cpu:.1f}) |")
+
+
 def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
-         started: str, load: str) -> None:
+         started: str, load: str, render_path: str = "") -> None:
     lines = [
         f"**Werkplaats bench** — {header}",
         "",
@@ -82,6 +100,8 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
     if "error" in replies:
         lines.append(f"| reply creation, POST with CSRF → 302 | — | — | — "
                      f"| median < {REPLY_TARGET_MS} ms | **{replies['error']}** | — | — |")
+        if render_path:
+            lines.append(render_row(render_path))
         print("\n".join([*lines, "", footer]))
         return
     met = "yes" if replies["median_ms"] < REPLY_TARGET_MS else "**no**"
@@ -90,6 +110,8 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
         f"after {replies['warmup']} warm-up) | — | {replies['median_ms']:.1f} "
         f"| p95 {replies['p95_ms']:.1f} | median < {REPLY_TARGET_MS} ms | {met} | 0 "
         f"| {replies.get('cpu', '—')} (per reply: page GET + POST) |")
+    if render_path:
+        lines.append(render_row(render_path))
     lines += [
         "",
         f"Reply creation: median {replies['median_ms']:.1f} ms, p95 {replies['p95_ms']:.1f} ms, "
@@ -99,4 +121,4 @@ def main(rows_path: str, replies_path: str, header: str, seed_seconds: str,
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:7])
+    main(*sys.argv[1:8])

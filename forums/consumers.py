@@ -3,6 +3,7 @@
 import time
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.cache import cache
 
 from live import broadcast
@@ -17,6 +18,14 @@ TYPING_INTERVAL = 3.0
 PRESENCE_TTL = 70  # seconds; clients ping every 25
 
 
+def reader_language(scope) -> str:
+    """The language the reader's pages are in: the language cookie the handshake carries,
+    else the site's default (Dutch). The same rule as community.middleware's
+    DutchFirstLocaleMiddleware, which the browser's Accept-Language does not move either."""
+    chosen = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 class ThreadConsumer(LiveConsumer):
     message_types = frozenset({"ping", "resume", "typing"})
 
@@ -29,6 +38,7 @@ class ThreadConsumer(LiveConsumer):
             await self.close(code=CloseCode.NOT_FOUND)
             return
         current_seq, self.can_type, self.label = state
+        self.language = reader_language(self.scope)
         # Nothing is relayed until the client says where it is (resume): the replay then comes
         # from the table, and live events follow it without gaps or repeats.
         self.last_seq = None
@@ -80,7 +90,7 @@ class ThreadConsumer(LiveConsumer):
             await self._catch_up()  # a message went missing on the way: the table has it
             if seq <= self.last_seq:
                 return
-        await self.send_json(event)
+        await self.send_json(events.frame_for_language(event, self.language))
         self.last_seq = seq
 
     async def thread_typing(self, message):
@@ -110,7 +120,7 @@ class ThreadConsumer(LiveConsumer):
             await self.send_json({"type": "resync", "seq": self.last_seq})
             return
         for event in replay:
-            await self.send_json(event.as_message())
+            await self.send_json(events.frame_for_language(event.as_message(), self.language))
             self.last_seq = event.seq
 
     @database_sync_to_async

@@ -4,7 +4,9 @@ number of queries stays flat however long a thread or forum grows."""
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -43,11 +45,34 @@ def get_forum(*, viewer: User, forum_id: int) -> Forum:
     return get_object_or_404(permissions.visible_forums(viewer, forums), pk=forum_id)
 
 
-def get_thread(*, viewer: User, thread_id: int) -> Thread:
-    threads = Thread.objects.select_related(
-        "forum__region", "author__profile", "report", "accepted_answer__author__profile"
-    ).prefetch_related("tags")
-    return get_object_or_404(permissions.visible_threads(viewer, threads), pk=thread_id)
+# The reader's read mark and watch level as columns of the thread query. Plain SQL because the
+# ORM's Subquery costs more Python time to compile than both queries take in the database; the
+# table and column names are ours, the user id a parameter.
+_READER_POSITION_SQL = ("SELECT last_read_position FROM forums_threadread "
+                        "WHERE thread_id = forums_thread.id AND user_id = %s")
+_READER_WATCH_LEVEL_SQL = ("SELECT level FROM forums_threadsubscription "
+                           "WHERE thread_id = forums_thread.id AND user_id = %s")
+
+
+def get_thread(*, viewer: User, thread_id: int, with_reader_state: bool = False) -> Thread:
+    """The thread with what the permission checks need (its forum and region), 404 if the
+    viewer may not see it. The accepted answer, report sections and tags load lazily: the
+    thread page keeps them in fragments cached per change of the thread.
+
+    with_reader_state: the viewer's read position and watch level come in the same query
+    (read_position() and watch_level() then ask nothing more)."""
+    threads = Thread.objects.select_related("forum__region")
+    if with_reader_state and viewer.is_authenticated:
+        threads = threads.annotate(
+            reader_position=RawSQL(_READER_POSITION_SQL, (viewer.pk,)),  # noqa: S611
+            reader_watch_level=RawSQL(_READER_WATCH_LEVEL_SQL, (viewer.pk,)),  # noqa: S611
+        )
+    thread = threads.filter(pk=thread_id).first()
+    # The object check states the same rule as visible_threads (the permission matrix runs
+    # both) and is cheaper here than joining the filter into the query.
+    if thread is None or not permissions.can_view_thread(viewer, thread):
+        raise Http404
+    return thread
 
 
 def visible_thread_state(*, viewer: User, thread_id: int) -> tuple[int, int] | None:
@@ -161,9 +186,19 @@ def thread_page(*, thread: Thread, page: int) -> ThreadPage:
                       has_previous=page > 1, has_next=page < num_pages)
 
 
+def accepted_answer(*, thread: Thread) -> Post | None:
+    """The accepted answer with its author, or None (also when it has been deleted)."""
+    if not thread.accepted_answer_id:
+        return None
+    return Post.objects.filter(pk=thread.accepted_answer_id, is_deleted=False) \
+        .select_related("author__profile").first()
+
+
 def read_position(*, viewer: User, thread: Thread) -> int:
     if not viewer.is_authenticated:
         return thread.last_position
+    if hasattr(thread, "reader_position"):  # get_thread(with_reader_state=True)
+        return thread.reader_position or 0
     mark = ThreadRead.objects.filter(user=viewer, thread=thread).values_list(
         "last_read_position", flat=True).first()
     return mark or 0
@@ -172,5 +207,7 @@ def read_position(*, viewer: User, thread: Thread) -> int:
 def watch_level(*, viewer: User, thread: Thread) -> str | None:
     if not viewer.is_authenticated:
         return None
+    if hasattr(thread, "reader_watch_level"):  # get_thread(with_reader_state=True)
+        return thread.reader_watch_level
     return ThreadSubscription.objects.filter(user=viewer, thread=thread).values_list(
         "level", flat=True).first()

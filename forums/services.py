@@ -32,7 +32,6 @@ from .models import (
     ReportSections,
     Tag,
     Thread,
-    ThreadRead,
     ThreadSubscription,
 )
 
@@ -126,6 +125,8 @@ def _clean_text(value: str, *, field: str, max_length: int) -> str:
 
 def _mentioned_users(body: str) -> list[User]:
     # Unknown names do not use up the allowance; the first MAX_MENTIONS real users count.
+    if "@" not in body:
+        return []  # no mention without an @: spare the Markdown parse that finds them
     handles = rendering.extract_mentions(body)[:MAX_MENTIONS * 5]
     if not handles:
         return []
@@ -155,7 +156,8 @@ def _existing_post(author: User, key: str) -> Post | None:
 
 def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
               quote_of: Post | None = None) -> Post:
-    """Append a post at the next position; the caller holds the thread row lock."""
+    """Append a post at the next position; the caller holds the thread row lock (or created
+    the thread in this transaction), so `thread` is current, its event_seq included."""
     html, mentioned = _render(body)
     now = timezone.now()
     position = thread.last_position + 1
@@ -164,24 +166,29 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
         quote_of=quote_of, idempotency_key=idempotency_key[:64],
     )
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
+    # The live event's sequence number moves in the same UPDATE: the row is locked already.
+    seq = thread.event_seq + 1
     Thread.objects.filter(pk=thread.pk).update(
         post_count=F("post_count") + 1, last_position=position, last_post=post,
-        last_poster=author, last_post_at=now,
+        last_poster=author, last_post_at=now, event_seq=seq,
     )
     Forum.objects.filter(pk=thread.forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=now,
     )
-    thread.last_position, thread.last_post_at = position, now
+    thread.last_position, thread.last_post_at, thread.event_seq = position, now, seq
     thread.post_count += 1
     thread.last_post, thread.last_poster = post, author
     search.index_post(post)
-    events.post_changed(post, thread, "post.created",
+    events.post_created(post, thread, seq=seq,
                         idempotency_key=post.idempotency_key, page=post.page)
     return post
 
 
 def _watch(user: User, thread: Thread) -> None:
-    ThreadSubscription.objects.get_or_create(user=user, thread=thread)
+    """Watch the thread unless the user already chose a level (muted stays muted): one
+    INSERT ... ON CONFLICT DO NOTHING."""
+    ThreadSubscription.objects.bulk_create([ThreadSubscription(user=user, thread=thread)],
+                                           ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -220,8 +227,7 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
             raise
         return existing.thread
     _watch(actor, thread)
-    ThreadRead.objects.get_or_create(user=actor, thread=thread,
-                                     defaults={"last_read_position": post.position})
+    mark_thread_read(user=actor, thread=thread, position=post.position)
     transaction.on_commit(lambda: signals.post_created.send(
         sender=Post, post=post, created_thread=True))
     return thread
@@ -242,11 +248,15 @@ def _save_report_sections(thread: Thread, report: dict) -> None:
 @transaction.atomic
 def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None = None,
                 idempotency_key: str = "") -> Post:
-    existing = _existing_post(actor, idempotency_key)
-    if existing is not None:
-        return existing
+    """A repeated idempotency key (double click, retry) returns the post the first one made.
+    The unique (author, key) constraint catches the repeat when the post is written, so the
+    usual case asks nothing beforehand; only a refusal looks first (a retry after the thread
+    was locked still gets its post)."""
     thread = _locked(Thread.objects.select_related("forum__region"), thread.pk)
     if not permissions.can_reply(actor, thread):
+        existing = _existing_post(actor, idempotency_key)
+        if existing is not None:
+            return existing
         if thread.is_locked and permissions.can_view_thread(actor, thread):
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
@@ -263,8 +273,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
             raise
         return existing
     _watch(actor, thread)
-    ThreadRead.objects.update_or_create(user=actor, thread=thread,
-                                        defaults={"last_read_position": post.position})
+    mark_thread_read(user=actor, thread=thread, position=post.position)
     transaction.on_commit(lambda: signals.post_created.send(
         sender=Post, post=post, created_thread=False))
     return post

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from regions import selectors as region_selectors
 
 from . import permissions, selectors, services
 from .forms import EditPostForm, ReplyForm, ThreadForm
-from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Reaction, Thread, ThreadSubscription
+from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Post, Reaction, Thread, ThreadSubscription
 from .rendering import quote_markdown
 
 REACTION_KINDS = [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices]
@@ -64,7 +65,7 @@ def thread_detail(request, thread_id: int):
         cached = _cached_anonymous_page(request, thread_id)
         if cached is not None:
             return cached
-    thread = selectors.get_thread(viewer=user, thread_id=thread_id)
+    thread = selectors.get_thread(viewer=user, thread_id=thread_id, with_reader_state=True)
     read_position = selectors.read_position(viewer=user, thread=thread)
     if "page" not in request.GET and user.is_authenticated \
             and 0 < read_position < thread.last_position:
@@ -129,17 +130,66 @@ def _anonymous_thread_page(request, thread, number: int):
     return response
 
 
-def _posts_html(thread, number: int) -> str:
-    """Every reader of a page sees the same posts (their own controls are switched on by the
-    page's viewer style): render them once per change of the thread and language."""
-    key = f"thread-posts:{thread.pk}:{thread.event_seq}:{number}:{get_language()}"
-    html = cache.get(key)
-    if html is None:
+def _shared_fragments(thread, number: int) -> dict[str, str]:
+    """What every reader of a page sees alike (their own controls are switched on by the page's
+    viewer style): the thread's labels and tags, its accepted answer and the page's posts,
+    rendered once per change of the thread and language and fetched in one cache round trip.
+    Every change a fragment shows moves the thread's event sequence, which is in the keys."""
+    prefix = f"{thread.pk}:{thread.event_seq}"
+    language = get_language()
+    keys = {"labels_html": f"thread-labels:{prefix}:{language}",
+            "accepted_html": f"thread-accepted:{prefix}:{language}",
+            "posts_html": f"thread-posts:{prefix}:{number}:{language}"}
+    found = cache.get_many(keys.values())
+    fragments = {name: found.get(key) for name, key in keys.items()}
+    missing = {}
+    if fragments["labels_html"] is None:
+        missing[keys["labels_html"]] = fragments["labels_html"] = render_to_string(
+            "forums/_thread_labels.html", {"thread": thread})
+    if fragments["accepted_html"] is None:
+        answer = selectors.accepted_answer(thread=thread)
+        missing[keys["accepted_html"]] = fragments["accepted_html"] = render_to_string(
+            "forums/_accepted_answer.html", {"answer": answer})
+    if fragments["posts_html"] is None:
         posts = selectors.thread_page(thread=thread, page=number).posts
-        html = render_to_string("forums/_posts.html", {
-            "posts": posts, "thread": thread, "reaction_kinds": REACTION_KINDS})
-        cache.set(key, html, 24 * 3600)
-    return html
+        missing[keys["posts_html"]] = fragments["posts_html"] = render_to_string(
+            "forums/_posts.html", {
+                "posts": posts, "thread": thread, "reaction_kinds": REACTION_KINDS})
+    if missing:
+        cache.set_many(missing, 24 * 3600)
+    return fragments
+
+
+# Per process and language: what only translations decide, rendered once (the catalogues do not
+# change while a process runs). Both are a good share of a logged-in page's template time.
+_live_texts_by_language: dict[str, str] = {}
+_blank_reply_forms_by_language: dict[str, str] = {}
+# Stands in for the idempotency key in the stored blank form (a key is 32 hex digits).
+_KEY_PLACEHOLDER = "idempotency-key-placeholder"
+
+
+def _live_texts() -> str:
+    language = get_language()
+    texts = _live_texts_by_language.get(language)
+    if texts is None:
+        texts = _live_texts_by_language[language] = render_to_string(
+            "forums/_live_texts.html").strip()
+    return mark_safe(texts)  # noqa: S308 - our own template's output, autoescaped
+
+
+def _reply_form_fields(form: ReplyForm | None) -> str:
+    """The fields of a blank reply form (no quote, no errors): the same HTML for every reader
+    but for the idempotency key, so it is rendered once per language and the key put in.
+    Anything else ("" here) renders through the form partial as usual."""
+    if form is None or form.is_bound or form.initial.get("body") or form.initial.get("quote_of"):
+        return ""
+    language = get_language()
+    html = _blank_reply_forms_by_language.get(language)
+    if html is None:
+        blank = ReplyForm(initial={"idempotency_key": _KEY_PLACEHOLDER})
+        html = _blank_reply_forms_by_language[language] = render_to_string(
+            "_partials/form_fields.html", {"form": blank})
+    return mark_safe(html.replace(_KEY_PLACEHOLDER, form.initial["idempotency_key"]))  # noqa: S308
 
 
 def _thread_context(request, thread, number: int, reply_form):
@@ -148,7 +198,8 @@ def _thread_context(request, thread, number: int, reply_form):
     num_pages = thread.page_count
     return {
         "thread": thread, "forum": thread.forum, "reply_form": reply_form,
-        "posts_html": _posts_html(thread, number),
+        "reply_form_fields": _reply_form_fields(reply_form), "live_texts": _live_texts(),
+        **_shared_fragments(thread, number),
         "page": selectors.ThreadPage(posts=[], number=number, num_pages=num_pages,
                                      has_previous=number > 1, has_next=number < num_pages),
         "is_moderator": is_moderator,
@@ -200,22 +251,30 @@ def new_thread(request, forum_id: int):
 def reply(request, thread_id: int):
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("forums:thread", args=[thread_id]))
-    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
     form = ReplyForm(request.POST)
     if form.is_valid():
-        quote_of = None
-        if form.cleaned_data.get("quote_of"):
-            quote_of = thread.posts.filter(pk=form.cleaned_data["quote_of"]).first()
+        quote_id = form.cleaned_data.get("quote_of")
+        quote_of = Post.objects.filter(pk=quote_id, thread_id=thread_id).first() \
+            if quote_id else None
         try:
+            # create_post locks and loads the thread itself (and checks the permission on what
+            # it locked): loading it here first would be a second query for nothing.
             post = services.create_post(
-                actor=request.user, thread=thread, body=form.cleaned_data["body"],
+                actor=request.user, thread=Thread(pk=thread_id), body=form.cleaned_data["body"],
                 quote_of=quote_of, idempotency_key=form.cleaned_data.get("idempotency_key", ""),
             )
+        except Thread.DoesNotExist:
+            raise Http404 from None
+        except PermissionDenied:
+            # A thread this reader may not see answers 404, the same as a missing one.
+            selectors.get_thread(viewer=request.user, thread_id=thread_id)
+            raise
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
             return HttpResponseRedirect(
-                f"{thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+                f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
     return render(request, "forums/thread.html",
                   _thread_context(request, thread, thread.page_count, form), status=400)
 

@@ -5,9 +5,12 @@ The database stays the truth; a failed send is logged and never breaks the write
 """
 
 import asyncio
+import contextlib
 import logging
+import os
+import weakref
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -39,13 +42,68 @@ def send_on_commit(group: str, event: dict) -> None:
 
 
 def send_now(group: str, event: dict) -> None:
+    """Announce without making the caller wait for the channel layer where that is possible:
+    in a request served by an event loop (daphne) the send runs on that loop and the response
+    goes out at once. Elsewhere (commands, the test client, WSGI) it is sent before returning.
+    A failed send is one warning line, never an error for the write that caused it."""
     layer = get_channel_layer()
     if layer is None:
         return
+    loop = _serving_loop()
+    if loop is not None:
+        try:
+            loop.call_soon_threadsafe(_send_in_order, loop, layer, group, event)
+            return
+        except RuntimeError:  # the loop closed under us (shutdown): send the slow way
+            pass
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # noqa: BLE001 - the channel layer is a doorbell, not the truth
-        logger.warning("live: could not send %s to %s", event.get("type"), group, exc_info=False)
+        _log_failure(group, event)
+
+
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this sync code was called from through sync_to_async, if any (the same
+    lookup async_to_sync makes; a forked child does not inherit its parent's loop)."""
+    threadlocal = SyncToAsync.threadlocal
+    loop = getattr(threadlocal, "main_event_loop", None)
+    if loop is None or getattr(threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    try:
+        asyncio.get_running_loop()
+        return None  # called on a loop's own thread: async_to_sync would refuse anyway
+    except RuntimeError:
+        pass
+    return loop if loop.is_running() and not loop.is_closed() else None
+
+
+# The last send scheduled on each loop: the next one waits for it, so announcements leave in
+# the order they were made (readers would repair a swap from the event table, at a cost).
+_last_send: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _send_in_order(loop: asyncio.AbstractEventLoop, layer, group: str, event: dict) -> None:
+    """Runs on the loop."""
+    previous = _last_send.get(loop)
+    if previous is not None and previous.done():
+        previous = None
+    task = loop.create_task(_send(previous, layer, group, event))
+    _last_send[loop] = task
+
+
+async def _send(previous, layer, group: str, event: dict) -> None:
+    if previous is not None:
+        with contextlib.suppress(BaseException):  # its failure was logged by itself
+            await asyncio.shield(previous)
+    try:
+        await layer.group_send(group, event)
+    except Exception:  # noqa: BLE001 - the channel layer is a doorbell, not the truth
+        _log_failure(group, event)
+
+
+def _log_failure(group: str, event: dict) -> None:
+    logger.warning("live: could not send %s to %s", event.get("type"), group, exc_info=False)
 
 
 def send_many(groups: list[str], event: dict) -> None:

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from forums import services
@@ -262,3 +263,29 @@ def test_rolled_back_post_leaves_no_trace(forums):
         raise RuntimeError
     thread.refresh_from_db()
     assert thread.post_count == 1 and Post.objects.filter(thread=thread).count() == 1
+
+
+def test_replying_keeps_a_chosen_watch_level_and_moves_the_read_mark(forums):
+    thread = make_thread(forum=forums[2])
+    user = make_member(region=thread.forum.region)
+    services.set_thread_watch(user=user, thread=thread, level="muted")
+    post = services.create_post(actor=user, thread=thread, body="Stil meelezen.")
+    assert ThreadSubscription.objects.get(user=user, thread=thread).level == "muted"
+    assert ThreadRead.objects.get(user=user, thread=thread).last_read_position == post.position
+    newcomer = make_member(region=thread.forum.region)
+    services.create_post(actor=newcomer, thread=thread, body="Ik doe mee.")
+    assert ThreadSubscription.objects.get(user=newcomer, thread=thread).level == "watching"
+
+
+def test_a_reply_moves_the_thread_sequence_once_with_its_event(forums):
+    from forums.models import ThreadEvent
+
+    thread = make_thread(forum=forums[2])
+    before = Thread.objects.get(pk=thread.pk).event_seq
+    post = services.create_post(actor=make_member(region=thread.forum.region), thread=thread,
+                                body="Eén event.")
+    thread.refresh_from_db()
+    assert thread.event_seq == before + 1
+    event = ThreadEvent.objects.get(thread=thread, seq=thread.event_seq)
+    assert (event.type, event.payload["post_id"]) == ("post.created", post.pk)
+    assert set(event.payload["html"]) == {code for code, _name in settings.LANGUAGES}

@@ -246,3 +246,86 @@ def test_anonymous_readers_share_one_render_until_the_thread_changes(client, for
     services.edit_post(actor=thread.author, post=thread.posts.get(), body="Tweede versie")
     html = client.get(url).content.decode()
     assert "Tweede versie" in html and "Eerste versie" not in html
+
+
+def test_replying_where_you_may_not_see_is_404_and_where_you_may_not_post_403(client, forums):
+    client.force_login(make_user())  # in no region
+    members_only = make_thread(forum=forums[0])
+    public = make_thread(forum=forums[2])
+    url = reverse("forums:reply", args=[members_only.pk])
+    assert client.post(url, {"body": "Mag ik?"}).status_code == 404
+    assert client.post(reverse("forums:reply", args=[999999]), {"body": "Hallo"}).status_code \
+        == 404
+    response = client.post(reverse("forums:reply", args=[public.pk]), {"body": "Hallo"})
+    assert response.status_code == 403
+    assert Post.objects.filter(thread__in=[members_only, public]).count() == 2
+
+
+def test_reply_queries_do_not_grow_with_thread_length(client, forums):
+    thread = make_thread(forum=forums[2])
+    replier = make_member(region=forums[2].region)
+    client.force_login(replier)
+    url = reverse("forums:reply", args=[thread.pk])
+
+    def reply_queries(n: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(url, {"body": f"Antwoord {n}", "idempotency_key": f"k{n}"})
+        assert response.status_code == 302
+        return len(ctx)
+
+    reply_queries(0)  # the first reply also starts the read mark and the watch
+    small = reply_queries(1)
+    for _ in range(40):
+        make_post(thread=thread)
+    assert reply_queries(2) == small <= 16
+
+
+def test_thread_page_shows_tags_and_accepted_answer_and_follows_their_changes(client, forums):
+    from forums import services
+    from forums.models import Tag
+
+    forum = forums[2]
+    asker = make_member(region=forum.region)
+    veen = Tag.objects.get(slug="veenweide", region=None)
+    thread = make_thread(forum=forum, author=asker, kind=Thread.Kind.QUESTION, tags=[veen])
+    answer = make_post(thread=thread, body="Peilbuizen **elk kwartaal**.")
+    client.force_login(make_member(region=forum.region))
+    url = thread.get_absolute_url() + "?page=1"
+    html = client.get(url).content.decode()
+    assert f'href="{veen.get_absolute_url()}">#{veen.name}</a>' in html
+    assert "accepted-answer" not in html
+    services.accept_answer(actor=asker, thread=thread, post=answer)
+    html = client.get(url).content.decode()
+    assert 'class="panel accepted-answer"' in html
+    assert html.count("<strong>elk kwartaal</strong>") == 2  # the panel and the post
+    services.edit_post(actor=answer.author, post=answer, body="Peilbuizen maandelijks.")
+    html = client.get(url).content.decode()
+    assert "elk kwartaal" not in html and html.count("maandelijks") == 2
+    services.delete_post(actor=answer.author, post=answer)
+    assert "accepted-answer" not in client.get(url).content.decode()
+
+
+def test_every_reply_form_gets_its_own_key_and_the_same_fields_as_the_partial(client, forums):
+    import re
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from forums.forms import ReplyForm
+
+    thread = make_thread(forum=forums[2])
+    client.force_login(make_member(region=forums[2].region))
+    key = re.compile(r'name="idempotency_key" value="([0-9a-f]{32})"')
+    for language in ("nl", "en"):
+        client.cookies["django_language"] = language
+        pages = [client.get(thread.get_absolute_url()).content.decode() for _ in range(2)]
+        keys = [key.search(page).group(1) for page in pages]
+        assert keys[0] != keys[1]
+        with translation.override(language):
+            expected = render_to_string("_partials/form_fields.html", {
+                "form": ReplyForm(initial={"idempotency_key": keys[1]})})
+        assert expected in pages[1]
+    # A quote fills the form in: that one is rendered through the partial, text included.
+    first = thread.posts.get()
+    html = client.get(f"{thread.get_absolute_url()}?quote={first.pk}").content.decode()
+    assert f'name="quote_of" value="{first.pk}"' in html and "schreef:" in html

@@ -96,32 +96,41 @@ class Reader:
         await self.communicator.disconnect()
 
 
-def _headers(session_key: str | None, origin: bytes | None) -> list[tuple[bytes, bytes]]:
+def _headers(session_key: str | None, origin: bytes | None,
+             language: str | None = None) -> list[tuple[bytes, bytes]]:
     headers = []
     if origin is not None:
         headers.append((b"origin", origin))
+    cookies = []
     if session_key:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session_key}")
+    if language:  # what the header's language link sets
+        cookies.append(f"{settings.LANGUAGE_COOKIE_NAME}={language}")
+    if cookies:
+        headers.append((b"cookie", "; ".join(cookies).encode()))
     return headers
 
 
 def make_communicator(path: str, *, session_key: str | None = None,
-                      origin: bytes | None = ORIGIN) -> WebsocketCommunicator:
+                      origin: bytes | None = ORIGIN,
+                      language: str | None = None) -> WebsocketCommunicator:
     from community.asgi import application
 
-    return WebsocketCommunicator(application, path, headers=_headers(session_key, origin))
+    return WebsocketCommunicator(application, path,
+                                 headers=_headers(session_key, origin, language))
 
 
 @pytest.fixture
 async def open_reader():
-    """`await open_reader(thread_id, session_key=None, resume=True)`: a reader past hello
-    (and resumed at the hello's sequence unless resume=False). Sockets left open are closed
-    at the end of the test."""
+    """`await open_reader(thread_id, session_key=None, resume=True, language=None)`: a reader
+    past hello (and resumed at the hello's sequence unless resume=False), with the language
+    cookie set to `language` if given. Sockets left open are closed at the end of the test."""
     readers: list[Reader] = []
 
     async def open_(thread_id: int, *, session_key: str | None = None,
-                    resume: bool = True) -> Reader:
-        communicator = make_communicator(f"/ws/threads/{thread_id}/", session_key=session_key)
+                    resume: bool = True, language: str | None = None) -> Reader:
+        communicator = make_communicator(f"/ws/threads/{thread_id}/", session_key=session_key,
+                                         language=language)
         connected, _code = await communicator.connect()
         assert connected
         reader = Reader(communicator)

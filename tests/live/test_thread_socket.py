@@ -406,6 +406,36 @@ async def test_a_dropped_live_message_is_filled_in_from_the_table(open_reader, m
     no_errors_logged(caplog)
 
 
+async def test_each_reader_gets_the_fragment_in_the_language_of_their_pages(
+        open_reader, session_for, caplog):
+    """A Dutch reader does not get English controls because an English reader posted: the
+    fragment is rendered once per language and each socket gets its own (language cookie)."""
+    thread, asker, other, _moderator = await public_question()
+    dutch = await open_reader(thread.pk, session_key=await session_for(asker))
+    english = await open_reader(thread.pk, language="en")
+    unknown = await open_reader(thread.pk, language="fr")  # not offered: the default, Dutch
+    late_english = await open_reader(thread.pk, language="en", resume=False)
+
+    def post_in_english():
+        with translation.override("en"):  # the acting request was an English page
+            return services.create_post(actor=other, thread=thread, body="Grondwater **nu**.")
+
+    post = await db(post_in_english)()
+    in_dutch, in_english, in_default = (await dutch.frame(), await english.frame(),
+                                        await unknown.frame())
+    assert {f["post_id"] for f in (in_dutch, in_english, in_default)} == {post.pk}
+    assert "Reageren met citaat" in in_dutch["html"] and "Reply with quote" not in in_dutch["html"]
+    assert "Reply with quote" in in_english["html"] and "Reageren" not in in_english["html"]
+    assert in_default["html"] == in_dutch["html"]
+    assert {k: v for k, v in in_dutch.items() if k != "html"} == \
+        {k: v for k, v in in_english.items() if k != "html"}
+    # The replay from the table is in the reader's language too.
+    await late_english.resume(last_seq=late_english.hello["seq"])
+    replayed = await late_english.frame()
+    assert replayed["post_id"] == post.pk and replayed["html"] == in_english["html"]
+    no_errors_logged(caplog)
+
+
 # --- 6. rollback -----------------------------------------------------------------------------
 
 async def test_a_rolled_back_post_is_never_announced(open_reader, caplog):
