@@ -14,9 +14,8 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 
-from . import broadcast
+from . import broadcast, sockets
 
 try:
     from redis.exceptions import RedisError
@@ -179,24 +178,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     # --- per-user limits and revocation -------------------------------------------------------
 
-    def _socket_key(self) -> str:
-        return f"live:sockets:{self.user.pk}"
+    async def _count_socket(self) -> bool:
+        """Counts this socket against the user's limit (live/sockets.py: entries that a dead
+        process leaves behind expire on their own); False if the user has too many."""
+        self._socket_id = sockets.new_socket_id()
+        self._counted = await sockets.claim(self.user.pk, self._socket_id, MAX_SOCKETS_PER_USER)
+        return self._counted
 
-    @database_sync_to_async
-    def _count_socket(self) -> bool:
-        key = self._socket_key()
-        try:
-            cache.add(key, 0, 3600)
-            count = cache.incr(key)
-        except Exception:  # noqa: BLE001 - without the cache the limit is not enforced
-            return True
-        self._counted = True
-        return count <= MAX_SOCKETS_PER_USER
-
-    @database_sync_to_async
-    def _uncount_socket(self) -> None:
-        with contextlib.suppress(Exception):  # an expired counter needs no decrement
-            cache.decr(self._socket_key())
+    async def _uncount_socket(self) -> None:
+        await sockets.release(self.user.pk, self._socket_id)
 
     async def session_ended(self, event):
         """Sent to user.<id> when a session logs out; the sockets of that session close."""

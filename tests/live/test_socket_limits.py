@@ -1,0 +1,180 @@
+"""The per-user socket limit (10 → 4429) heals itself when a process dies without closing its
+sockets: every socket is an entry with a deadline that its live process keeps renewing
+(live/sockets.py). The same rules hold for the Redis store, shared by all processes, and the
+in-memory one of a single process."""
+
+import asyncio
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from live import sockets
+from live.consumers import MAX_SOCKETS_PER_USER, CloseCode
+from tests.live.conftest import Reader, make_communicator
+from tests.live.test_thread_socket import public_question
+
+db = sync_to_async
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def redis_store(ttl: float, prefix: str):
+    return sockets.RedisSockets(redis_client(), lambda key: f"{prefix}:{key}", ttl=ttl)
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own; its keys are removed afterwards."""
+    prefix = f"test-live-sockets-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis_client()
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+# --- the stores ------------------------------------------------------------------------------
+
+def test_memory_store_refuses_the_eleventh_socket_until_one_is_released():
+    store = sockets.MemorySockets(clock=FakeClock())
+    assert all(store.claim(7, f"s{n}", 10) for n in range(10))
+    assert not store.claim(7, "s10", 10)
+    assert store.claim(8, "other-user", 10)  # per user
+    store.release(7, "s3")
+    assert store.claim(7, "s10", 10)
+    assert store.count(7) == 10
+
+
+def test_memory_store_forgets_sockets_that_nobody_renews():
+    clock = FakeClock()
+    store = sockets.MemorySockets(ttl=30, clock=clock)
+    for n in range(10):
+        store.claim(7, f"dead{n}", 10)
+    clock.now += 29
+    assert not store.claim(7, "alive", 10)  # within their TTL they count
+    clock.now += 2
+    assert store.count(7) == 0
+    assert store.claim(7, "alive", 10)
+    clock.now += 20
+    store.renew({"alive": 7})
+    clock.now += 25
+    assert store.count(7) == 1  # renewed 25 s ago
+    clock.now += 10
+    assert store.count(7) == 0
+
+
+def test_memory_store_does_not_bring_back_a_released_socket():
+    store = sockets.MemorySockets(clock=FakeClock())
+    store.claim(7, "s", 10)
+    store.release(7, "s")
+    store.renew({"s": 7})  # a heartbeat that raced the close
+    assert store.count(7) == 0
+
+
+@pytest.mark.redis
+def test_redis_store_counts_the_sockets_of_all_processes_and_forgets_a_dead_ones(redis_prefix):
+    """Two processes share one Redis: together they hold at most ten sockets of a user. When
+    one dies (stops renewing), its sockets stop counting after the TTL; the other's stay."""
+    survivor = redis_store(0.6, redis_prefix)
+    dying = redis_store(0.6, redis_prefix)
+    for n in range(5):
+        assert survivor.claim(7, f"a{n}", 10)
+        assert dying.claim(7, f"b{n}", 10)
+    assert not survivor.claim(7, "a-extra", 10)
+    assert not dying.claim(7, "b-extra", 10)
+    assert survivor.count(7) == dying.count(7) == 10
+
+    for _ in range(4):  # 0.8 s: past the TTL; only the survivor keeps renewing
+        survivor.renew({f"a{n}": 7 for n in range(5)})
+        asyncio.run(asyncio.sleep(0.2))
+    assert survivor.count(7) == 5
+    assert all(survivor.claim(7, f"a{n}", 10) for n in range(5, 10))
+    assert not survivor.claim(7, "a-extra", 10)
+
+    survivor.release(7, "a0")
+    survivor.renew({"a0": 7})  # a heartbeat that raced the close does not revive it
+    assert survivor.count(7) == 9
+
+
+@pytest.mark.redis
+def test_redis_store_claims_atomically_under_concurrency(redis_prefix):
+    """Twenty handshakes of one user at once on several processes: exactly ten get in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = [redis_store(30, redis_prefix) for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda n: stores[n % 4].claim(7, f"s{n}", 10), range(20)))
+    assert results.count(True) == 10
+    assert stores[0].count(7) == 10
+
+
+# --- the consumer ----------------------------------------------------------------------------
+
+@pytest.fixture
+def short_lived_entries(monkeypatch, request):
+    """The process's store with a 0.6 s TTL and a 0.1 s heartbeat (the real ones: 30 s, 10 s),
+    in Redis when the site uses it, else in memory."""
+    if settings.REDIS_URL:
+        store = redis_store(0.6, request.getfixturevalue("redis_prefix"))
+    else:
+        store = sockets.MemorySockets(ttl=0.6)
+    monkeypatch.setattr(sockets, "_store", store)
+    monkeypatch.setattr(sockets, "HEARTBEAT_SECONDS", 0.1)
+    return store
+
+
+async def refused(thread_id: int, session_key: str) -> bool:
+    communicator = make_communicator(f"/ws/threads/{thread_id}/", session_key=session_key)
+    connected, _code = await communicator.connect()
+    assert connected
+    reader = Reader(communicator)
+    first = await reader.communicator.receive_output(timeout=3)
+    if first["type"] == "websocket.close":
+        await communicator.disconnect()
+        assert first.get("code") == CloseCode.TOO_MANY_SOCKETS
+        return True
+    await communicator.disconnect()
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_left_counted_by_a_dead_process_stop_counting_after_the_ttl(
+        short_lived_entries, session_for, caplog):
+    thread, _asker, other, _moderator = await public_question()
+    # A process died holding ten sockets of this user: nobody closes or renews them.
+    for n in range(MAX_SOCKETS_PER_USER):
+        await sync_to_async(short_lived_entries.claim)(other.pk, f"dead-{n}",
+                                                       MAX_SOCKETS_PER_USER)
+    assert await refused(thread.pk, await session_for(other))
+    await asyncio.sleep(0.8)
+    assert not await refused(thread.pk, await session_for(other))
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_open_sockets_stay_counted_past_the_ttl_and_uncount_when_closed(
+        short_lived_entries, open_reader, session_for):
+    thread, _asker, other, _moderator = await public_question()
+    readers = [await open_reader(thread.pk, session_key=await session_for(other))
+               for _ in range(MAX_SOCKETS_PER_USER)]
+    await asyncio.sleep(1.2)  # two TTLs: only the heartbeat keeps them
+    assert await sync_to_async(short_lived_entries.count)(other.pk) == MAX_SOCKETS_PER_USER
+    assert await refused(thread.pk, await session_for(other))
+    for reader in readers[:3]:
+        await reader.disconnect()
+    assert await sync_to_async(short_lived_entries.count)(other.pk) == MAX_SOCKETS_PER_USER - 3
+    for reader in readers[3:]:
+        await reader.ping()  # still open and served
