@@ -21,6 +21,12 @@ try:
     from redis.exceptions import RedisError
 except ImportError:  # pragma: no cover - the in-memory layer needs no Redis
     RedisError = OSError
+try:
+    from autobahn.exception import Disconnected
+except ImportError:  # pragma: no cover - daphne (autobahn) is what serves the sockets
+    class Disconnected(Exception):
+        pass
+
 # What a channel layer raises when its server goes away (Redis restart, network).
 LAYER_ERRORS = (RedisError, OSError)
 
@@ -53,8 +59,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         """A channel layer that goes away under an open socket (Redis restart) ends it like a
         network failure would: the client reconnects and resumes from the event table."""
+        async def send_unless_gone(message):
+            # A message for a client that has just vanished (a tab whose network dropped):
+            # daphne raises instead of dropping it, and its disconnect report follows.
+            with contextlib.suppress(Disconnected):
+                await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send_unless_gone)
         except LAYER_ERRORS as error:
             await self._layer_lost(error, send)
         except asyncio.CancelledError:

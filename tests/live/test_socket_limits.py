@@ -1,18 +1,23 @@
 """The per-user socket limit (10 → 4429) heals itself when a process dies without closing its
 sockets: every socket is an entry with a deadline that its live process keeps renewing
 (live/sockets.py). The same rules hold for the Redis store, shared by all processes, and the
-in-memory one of a single process."""
+in-memory one of a single process. And a reader that vanishes without a close costs no
+traceback."""
 
 import asyncio
 import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from community.asgi import application
 from live import sockets
 from live.consumers import MAX_SOCKETS_PER_USER, CloseCode
-from tests.live.conftest import Reader, make_communicator
+from tests.factories import make_post
+from tests.live.conftest import ORIGIN, Reader, _headers, make_communicator
 from tests.live.test_thread_socket import public_question
 
 db = sync_to_async
@@ -178,3 +183,39 @@ async def test_open_sockets_stay_counted_past_the_ttl_and_uncount_when_closed(
     assert await sync_to_async(short_lived_entries.count)(other.pk) == MAX_SOCKETS_PER_USER - 3
     for reader in readers[3:]:
         await reader.ping()  # still open and served
+
+
+# --- a client that vanishes ------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_for_a_client_that_just_vanished_is_dropped_quietly(session_for, caplog):
+    """daphne raises autobahn's Disconnected for a send to a connection that has just dropped
+    (its disconnect report is still on the way). The bench's readers that went away without a
+    close made every such send an ERROR with a traceback; it is an everyday event."""
+    thread, asker, other, _moderator = await public_question()
+    vanished = False
+
+    async def app(scope, receive, send):
+        async def send_to_network(message):
+            if vanished and message["type"] == "websocket.send":
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        await application(scope, receive, send_to_network)
+
+    communicator = WebsocketCommunicator(app, f"/ws/threads/{thread.pk}/",
+                                         headers=_headers(await session_for(other), ORIGIN))
+    assert (await communicator.connect())[0]
+    reader = Reader(communicator)
+    reader.hello = await reader.frame()
+    await reader.resume()
+    await reader.ping()
+    assert await sync_to_async(sockets.store().count)(other.pk) == 1
+
+    vanished = True
+    await db(make_post)(thread=thread, author=asker, body="Voor een lezer die net weg is.")
+    await asyncio.sleep(0.3)
+    assert not communicator.future.done()  # the consumer carries on until the disconnect
+    await communicator.disconnect()
+    assert await sync_to_async(sockets.store().count)(other.pk) == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
