@@ -219,3 +219,25 @@ async def test_a_message_for_a_client_that_just_vanished_is_dropped_quietly(sess
     await communicator.disconnect()
     assert await sync_to_async(sockets.store().count)(other.pk) == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_relaying_an_event_takes_no_thread_pool_hop(open_reader, monkeypatch):
+    """Channels' dispatch runs close_old_connections in the thread pool before every handler:
+    one hop per message and socket, most of the cost of a post read by many (bench/live).
+    The live consumers skip it; their database work closes stale connections itself."""
+    import channels.consumer
+
+    hops = []
+
+    async def counted():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    thread, asker, _other, _moderator = await public_question()
+    reader = await open_reader(thread.pk)
+    await db(make_post)(thread=thread, author=asker, body="Zonder omweg.")
+    created = await reader.frame()
+    assert created["type"] == "post.created"
+    await reader.ping()
+    assert hops == []
