@@ -123,6 +123,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    # The last message encoded in this process and its text (see encode_json).
+    _last_encoded: tuple[object, str] | None = None
+
+    @classmethod
+    async def encode_json(cls, content) -> str:
+        """channels-redis hands one group message to all of a process's sockets as the same
+        dict, so the readers of a thread relay the same event object one after another: encode
+        it once, not once per reader. (Messages are never changed after they are sent.)"""
+        last = LiveConsumer._last_encoded
+        if last is not None and last[0] is content:
+            return last[1]
+        text = await super().encode_json(content)
+        LiveConsumer._last_encoded = (content, text)
+        return text
+
     async def on_connect(self):
         await self.accept()
 

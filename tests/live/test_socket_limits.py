@@ -241,3 +241,28 @@ async def test_relaying_an_event_takes_no_thread_pool_hop(open_reader, monkeypat
     assert created["type"] == "post.created"
     await reader.ping()
     assert hops == []
+
+
+@pytest.mark.redis  # the in-memory layer copies a group message for each socket
+@pytest.mark.django_db(transaction=True)
+async def test_an_event_is_encoded_once_for_all_its_readers_in_a_process(open_reader,
+                                                                          monkeypatch):
+    import channels.generic.websocket
+
+    encoded = []
+    real_encode = channels.generic.websocket.AsyncJsonWebsocketConsumer.encode_json.__func__
+
+    async def counting(cls, content):
+        encoded.append(content.get("type"))
+        return await real_encode(cls, content)
+
+    monkeypatch.setattr(channels.generic.websocket.AsyncJsonWebsocketConsumer, "encode_json",
+                        classmethod(counting))
+    thread, asker, _other, _moderator = await public_question()
+    readers = [await open_reader(thread.pk) for _ in range(3)]
+    encoded.clear()
+    await db(make_post)(thread=thread, author=asker, body="Eén keer gecodeerd.")
+    frames = [await reader.frame() for reader in readers]
+    assert {f["seq"] for f in frames} == {frames[0]["seq"]}
+    assert {f["html"] for f in frames} == {frames[0]["html"]}
+    assert encoded.count("post.created") == 1
