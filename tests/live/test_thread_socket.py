@@ -512,10 +512,10 @@ async def test_typing_reaches_the_others_throttled_and_only_from_members(open_re
 # and without using up one of the user's ten sockets.
 
 def socket_count(user) -> int:
-    """The user's open sockets as LiveConsumer counts them (its cache key)."""
-    from django.core.cache import cache
+    """The user's open sockets as LiveConsumer counts them (live/sockets.py)."""
+    from live import sockets
 
-    return cache.get(f"live:sockets:{user.pk}") or 0
+    return sockets.store().count(user.pk)
 
 
 async def test_a_lost_channel_layer_ends_the_socket_cleanly(open_reader, session_for,
