@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "live",
     "regions",
     "forums",
+    "moderation",
     "community",
 ]
 
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "moderation.middleware.AuditOriginMiddleware",
+    "moderation.middleware.SuspensionNoticeMiddleware",
 ]
 
 ROOT_URLCONF = "community.urls"
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "community.context_processors.site",
+                "moderation.context_processors.queue",
             ],
         },
     }

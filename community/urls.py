@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("regio/", include("regions.urls")),
     path("", include("forums.urls")),
+    path("moderatie/", include("moderation.urls")),
     path("beheer/", admin.site.urls),
 ]

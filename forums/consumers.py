@@ -99,6 +99,15 @@ class ThreadConsumer(LiveConsumer):
             return
         _seq, self.can_type, self.label = state  # still here, perhaps no longer a member
 
+    async def participation_changed(self, message):
+        """Sent to user.<id> when a suspension begins or is lifted (moderation): what this
+        socket may do (type) follows at once; reading goes on."""
+        state = await self._visible_state()
+        if state is None:
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+            return
+        _seq, self.can_type, self.label = state
+
     # --- helpers ------------------------------------------------------------------------------
 
     async def _catch_up(self):

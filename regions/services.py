@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from live import broadcast
 
-from . import permissions
+from . import permissions, signals
 from .models import Membership, MembershipRequest, Region, Role
 
 
@@ -39,6 +39,8 @@ def request_membership(*, actor: User, region: Region, motivation: str = "") -> 
         return MembershipRequest.objects.get(
             user=actor, region=region, status=MembershipRequest.Status.PENDING
         )
+    transaction.on_commit(lambda: signals.membership_requested.send(
+        sender=MembershipRequest, request=request))
     return request
 
 
@@ -71,6 +73,8 @@ def decide_request(
     if approve:
         Membership.objects.get_or_create(user=request.user, region=request.region)
         permissions.reset_cache(request.user)
+    transaction.on_commit(lambda: signals.membership_decided.send(
+        sender=MembershipRequest, request=request, actor=actor, approved=approve))
     return request
 
 
@@ -98,6 +102,8 @@ def remove_member(*, actor: User, membership: Membership) -> None:
         raise PermissionDenied(_("You cannot remove this member."))
     _end_membership(membership)
     permissions.reset_cache(membership.user)
+    transaction.on_commit(lambda: signals.member_removed.send(
+        sender=Membership, membership=membership, actor=actor))
 
 
 @transaction.atomic
@@ -106,7 +112,9 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
         raise PermissionDenied(_("You cannot change this member's role."))
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
-    membership.role = role
+    old_role, membership.role = membership.role, role
     membership.save(update_fields=["role"])
     permissions.reset_cache(membership.user)
+    transaction.on_commit(lambda: signals.role_changed.send(
+        sender=Membership, membership=membership, actor=actor, old_role=old_role))
     return membership
