@@ -133,6 +133,7 @@ class ThreadConsumer(LiveConsumer):
         # scope["user"] lives as long as the socket: drop the roles cached on it at connect,
         # or a revoked membership would still count.
         region_permissions.reset_cache(self.user)
+        permissions.reset_participation_cache(self.user)
         threads = Thread.objects.select_related("forum__region")
         thread = permissions.visible_threads(self.user, threads).filter(
             pk=self.thread_id).first()

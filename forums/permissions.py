@@ -74,6 +74,13 @@ def visible_posts(user, posts: QuerySet[Post]) -> QuerySet[Post]:
 # a region's forums (region_id None: the national forums). Each returns the reason to show, or
 # None. Registered in their AppConfig.ready, so forums never imports them.
 participation_checks: list = []
+# ...and how each forgets what it cached on a user object (a socket's user lives for hours).
+participation_resets: list = []
+
+
+def reset_participation_cache(user) -> None:
+    for reset in participation_resets:
+        reset(user)
 
 
 def participation_barred(user, forum: Forum) -> str | None:

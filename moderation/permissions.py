@@ -108,8 +108,8 @@ def can_view_audit(user, region: Region | None) -> bool:
 
 _SUSPENSIONS_ATTR = "_moderation_suspensions"
 # One request asks several times; reuse its answer briefly, but no longer: a socket's user
-# object lives for hours, and a new suspension must reach it at once (services delete the
-# shared cache entry before they tell the socket to check again).
+# object lives for hours. Sockets also drop the memo when told to check again (services
+# delete the shared cache entry before they tell them).
 _REUSE_SECONDS = 2
 
 
@@ -120,7 +120,12 @@ def _cache_key(user_id: int) -> str:
 def forget_suspensions(user) -> None:
     """After a suspension changes: the next check reads the database."""
     cache.delete(_cache_key(user.pk))
-    if hasattr(user, _SUSPENSIONS_ATTR):
+    forget_memo(user)
+
+
+def forget_memo(user) -> None:
+    """Drop what this user object remembers (the shared cache stays)."""
+    if user is not None and hasattr(user, _SUSPENSIONS_ATTR):
         delattr(user, _SUSPENSIONS_ATTR)
 
 

@@ -33,6 +33,7 @@ def _member_removed(sender, membership, actor, **kwargs):
 def connect() -> None:
     if permissions.participation_barred not in forum_permissions.participation_checks:
         forum_permissions.participation_checks.append(permissions.participation_barred)
+        forum_permissions.participation_resets.append(permissions.forget_memo)
     for signal, receiver in [
         (region_signals.membership_requested, _membership_requested),
         (region_signals.membership_decided, _membership_decided),

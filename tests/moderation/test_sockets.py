@@ -62,3 +62,34 @@ def _async_world():
             make_member(region=region, role=Role.MODERATOR),
             make_member(region=other_region, role=Role.MODERATOR),
             make_member(region=region), make_user(staff=True, mfa=True))
+
+
+open_reader = live.open_reader
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_suspension_takes_typing_away_from_open_sockets_at_once(open_reader,
+                                                                         session_for):
+    import asyncio
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forums.consumers import TYPING_INTERVAL
+
+    region, post, moderator, _second, _other, member, _staff = \
+        await sync_to_async(_async_world)()
+    thread_id = await sync_to_async(lambda: post.thread_id)()
+    writer = await open_reader(thread_id, session_key=await session_for(member))
+    watcher = await open_reader(thread_id, session_key=await session_for(moderator))
+    await writer.send({"type": "typing"})
+    assert (await watcher.frame(skip=("presence",)))["type"] == "typing"
+    await sync_to_async(services.suspend)(
+        actor=moderator, user=member, region=region, reason="Afkoelen",
+        ends_at=timezone.now() + timedelta(days=1))
+    await writer.ping()  # the suspension's message has been handled by now
+    await asyncio.sleep(TYPING_INTERVAL + 0.2)
+    await writer.send({"type": "typing"})
+    await watcher.nothing(timeout=1.0)
+    # Reading goes on: the socket is still open and answers.
+    await writer.ping()
