@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "regions",
     "forums",
     "notifications",
+    "moderation",
     "community",
 ]
 
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "moderation.middleware.AuditOriginMiddleware",
+    "moderation.middleware.SuspensionNoticeMiddleware",
 ]
 
 ROOT_URLCONF = "community.urls"
@@ -104,6 +107,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "community.context_processors.site",
                 "notifications.context_processors.bell",
+                "moderation.context_processors.queue",
             ],
         },
     }

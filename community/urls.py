@@ -23,5 +23,6 @@ urlpatterns = [
     path("regio/", include("regions.urls")),
     path("meldingen/", include("notifications.urls")),
     path("", include("forums.urls")),
+    path("moderatie/", include("moderation.urls")),
     path("beheer/", admin.site.urls),
 ]

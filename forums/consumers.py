@@ -109,6 +109,15 @@ class ThreadConsumer(LiveConsumer):
             return
         _seq, self.can_type, self.label = state  # still here, perhaps no longer a member
 
+    async def participation_changed(self, message):
+        """Sent to user.<id> when a suspension begins or is lifted (moderation): what this
+        socket may do (type) follows at once; reading goes on."""
+        state = await self._visible_state()
+        if state is None:
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+            return
+        _seq, self.can_type, self.label = state
+
     # --- helpers ------------------------------------------------------------------------------
 
     async def _catch_up(self):
@@ -134,6 +143,7 @@ class ThreadConsumer(LiveConsumer):
         # scope["user"] lives as long as the socket: drop the roles cached on it at connect,
         # or a revoked membership would still count.
         region_permissions.reset_cache(self.user)
+        permissions.reset_participation_cache(self.user)
         threads = Thread.objects.select_related("forum__region")
         thread = permissions.visible_threads(self.user, threads).filter(
             pk=self.thread_id).first()

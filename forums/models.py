@@ -193,6 +193,17 @@ class Post(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     reaction_counts = models.JSONField(default=dict, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # Moderation state (moderation/services.py writes it). A hidden post's text stays out of
+    # every shared page fragment, live event and search index; moderators read it elsewhere.
+    is_hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=1000, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    # Shown under a post a moderator edited, to everyone.
+    moderator_note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("post")

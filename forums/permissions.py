@@ -70,9 +70,32 @@ def visible_posts(user, posts: QuerySet[Post]) -> QuerySet[Post]:
     return posts.filter(_forum_q(user, "thread__forum__"), thread__forum__is_archived=False)
 
 
+# Checks higher apps register (moderation: suspensions) that can bar a user from taking part in
+# a region's forums (region_id None: the national forums). Each returns the reason to show, or
+# None. Registered in their AppConfig.ready, so forums never imports them.
+participation_checks: list = []
+# ...and how each forgets what it cached on a user object (a socket's user lives for hours).
+participation_resets: list = []
+
+
+def reset_participation_cache(user) -> None:
+    for reset in participation_resets:
+        reset(user)
+
+
+def participation_barred(user, forum: Forum) -> str | None:
+    for check in participation_checks:
+        reason = check(user, forum.region_id)
+        if reason:
+            return reason
+    return None
+
+
 def can_take_part(user, forum: Forum) -> bool:
     """Posting rights in a forum the user can see."""
     if not user.is_authenticated or not can_view_forum(user, forum):
+        return False
+    if participation_barred(user, forum):
         return False
     if _is_staff(user) or forum.region_id is None:
         return True
@@ -125,6 +148,8 @@ def can_edit_post(user, post: Post) -> bool:
         return False
     if is_moderator(user, post.thread.forum):
         return True
+    if post.is_hidden:  # under review: the author waits for the moderators' decision
+        return False
     return user.is_authenticated and post.author_id == user.pk and not post.thread.is_locked \
         and can_take_part(user, post.thread.forum)
 
@@ -134,7 +159,7 @@ def can_delete_post(user, post: Post) -> bool:
 
 
 def can_react(user, post: Post) -> bool:
-    return not post.is_deleted and can_take_part(user, post.thread.forum)
+    return not post.is_deleted and not post.is_hidden and can_take_part(user, post.thread.forum)
 
 
 def can_view_history(user, post: Post) -> bool:

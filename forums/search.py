@@ -64,8 +64,8 @@ class SearchPage:
 # --- Writing the index -------------------------------------------------------------------------
 
 def index_post(post: Post) -> None:
-    """(Re)write the post's document; a deleted post is taken out instead."""
-    if post.is_deleted:
+    """(Re)write the post's document; a deleted or hidden post is taken out instead."""
+    if post.is_deleted or post.is_hidden:
         remove_post(post)
         return
     thread = post.thread

@@ -144,7 +144,7 @@ def list_tag_threads(*, viewer: User, slug: str) -> QuerySet[Thread]:
 
 
 def list_user_posts(*, viewer: User, author: User) -> QuerySet[Post]:
-    posts = Post.objects.filter(author=author, is_deleted=False) \
+    posts = Post.objects.filter(author=author, is_deleted=False, is_hidden=False) \
         .select_related("thread__forum__region")
     return permissions.visible_posts(viewer, posts).order_by("-created_at", "-pk")
 

@@ -87,7 +87,7 @@ def thread_detail(request, thread_id: int):
         initial = {}
         quote_id = request.GET.get("quote", "")
         if quote_id.isdigit():
-            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False) \
+            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False, is_hidden=False) \
                 .select_related("author__profile").first()
             if quoted:
                 initial = {"body": quote_markdown(author_name=quoted.author.display_name,
@@ -357,8 +357,8 @@ def accept_answer(request, thread_id: int):
         raise PermissionDenied(_("Only the asker or a moderator marks the answer."))
     data = request.POST if request.method == "POST" else request.GET
     post_id = data.get("post", "")
-    post = thread.posts.filter(pk=int(post_id)).select_related("author__profile").first() \
-        if post_id.isdigit() else None
+    post = thread.posts.filter(pk=int(post_id), is_hidden=False) \
+        .select_related("author__profile").first() if post_id.isdigit() else None
     if request.method != "POST":
         return render(request, "forums/accept_confirm.html", {"thread": thread, "post": post})
     try:

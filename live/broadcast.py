@@ -29,6 +29,11 @@ def thread_group(thread_id: int) -> str:
     return f"thread.{thread_id}"
 
 
+def moderation_group(region_id: int | None) -> str:
+    """The review queue of one region; None: the combined queue staff watch."""
+    return f"moderation.{region_id}" if region_id is not None else "moderation.all"
+
+
 def session_fingerprint(session_key: str | None) -> str:
     """Names a session in events without putting the session key itself on the wire."""
     import hashlib

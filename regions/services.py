@@ -74,7 +74,7 @@ def decide_request(
         Membership.objects.get_or_create(user=request.user, region=request.region)
         permissions.reset_cache(request.user)
     transaction.on_commit(lambda: signals.membership_decided.send(
-        sender=MembershipRequest, request=request))
+        sender=MembershipRequest, request=request, actor=actor, approved=approve))
     return request
 
 
@@ -102,6 +102,8 @@ def remove_member(*, actor: User, membership: Membership) -> None:
         raise PermissionDenied(_("You cannot remove this member."))
     _end_membership(membership)
     permissions.reset_cache(membership.user)
+    transaction.on_commit(lambda: signals.member_removed.send(
+        sender=Membership, membership=membership, actor=actor))
 
 
 @transaction.atomic
@@ -110,7 +112,9 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
         raise PermissionDenied(_("You cannot change this member's role."))
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
-    membership.role = role
+    old_role, membership.role = membership.role, role
     membership.save(update_fields=["role"])
     permissions.reset_cache(membership.user)
+    transaction.on_commit(lambda: signals.role_changed.send(
+        sender=Membership, membership=membership, actor=actor, old_role=old_role))
     return membership

@@ -185,7 +185,7 @@
     }
     switch (event.type) {
       case "post.created": onPostCreated(event); break;
-      case "post.edited": case "post.deleted": case "post.reactions": case "post.hidden": replacePost(event); break;
+      case "post.edited": case "post.deleted": case "post.reactions": case "post.hidden": case "post.restored": replacePost(event); break;
       case "thread.updated": onThreadUpdated(event); break;
       case "presence": onPresence(event); break;
       case "typing": onTyping(event); break;

@@ -1,0 +1,173 @@
+"""Who may moderate what. Every moderation view, service and socket asks here.
+
+Region moderators (with MFA) act in their own regions; staff (with MFA) everywhere, and alone
+on national forums and site-wide suspensions. Built on regions.permissions (roles, MFA) and
+forums.permissions (who sees what): a moderator never acts on what they cannot see.
+"""
+
+import time
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.mfa import has_mfa
+from forums import permissions as forum_permissions
+from forums.models import Post, Thread
+from regions import permissions as region_permissions
+from regions.models import Region, Role
+
+from .models import Suspension
+
+
+def holds_moderator_role(user, region: Region | None) -> bool:
+    """The role, before the MFA requirement (to send the user to set it up)."""
+    if not user.is_authenticated:
+        return False
+    if region is None:
+        return user.is_staff
+    return region_permissions.holds_moderator_role(user, region)
+
+
+def holds_any_moderator_role(user) -> bool:
+    return user.is_authenticated and (user.is_staff or any(
+        role == Role.MODERATOR for role in region_permissions.member_roles(user).values()))
+
+
+def can_moderate(user, region: Region | None) -> bool:
+    return holds_moderator_role(user, region) and has_mfa(user)
+
+
+def can_moderate_everywhere(user) -> bool:
+    return user.is_authenticated and user.is_staff and has_mfa(user)
+
+
+def moderated_region_ids(user) -> set[int] | None:
+    """The regions whose queue and log the user sees; None means all (staff)."""
+    if not user.is_authenticated or not has_mfa(user):
+        return set()
+    if user.is_staff:
+        return None
+    return {rid for rid, role in region_permissions.member_roles(user).items()
+            if role == Role.MODERATOR}
+
+
+def moderated_regions(user, regions: QuerySet[Region]) -> QuerySet[Region]:
+    ids = moderated_region_ids(user)
+    return regions if ids is None else regions.filter(pk__in=ids)
+
+
+def can_moderate_thread(user, thread: Thread) -> bool:
+    return forum_permissions.can_view_thread(user, thread) and \
+        can_moderate(user, thread.forum.region)
+
+
+def can_moderate_post(user, post: Post) -> bool:
+    return can_moderate_thread(user, post.thread)
+
+
+def can_view_hidden(user, post: Post) -> bool:
+    """A hidden post's text: its moderators, and its author (who wrote it anyway)."""
+    return user.is_authenticated and (
+        post.author_id == user.pk or can_moderate_post(user, post))
+
+
+def can_flag(user, post: Post) -> bool:
+    if not user.is_authenticated or post.is_deleted or post.is_hidden \
+            or post.author_id == user.pk:
+        return False
+    return forum_permissions.can_take_part(user, post.thread.forum)
+
+
+def can_suspend(user, target, region: Region | None, *, indefinite: bool) -> bool:
+    """Region moderators suspend for a time in their region; staff also site-wide and
+    indefinitely. Nobody suspends themself, and only staff suspend staff."""
+    if not user.is_authenticated or target.pk == user.pk:
+        return False
+    if target.is_staff or indefinite or region is None:
+        return can_moderate_everywhere(user)
+    return can_moderate(user, region)
+
+
+def can_lift(user, suspension: Suspension) -> bool:
+    if suspension.region_id is None or suspension.ends_at is None:
+        return can_moderate_everywhere(user)
+    return can_moderate(user, suspension.region)
+
+
+def can_warn(user, target, region: Region | None) -> bool:
+    return user.is_authenticated and target.pk != user.pk and can_moderate(user, region)
+
+
+def can_view_audit(user, region: Region | None) -> bool:
+    """region None: the combined log, staff only."""
+    return can_moderate_everywhere(user) if region is None else can_moderate(user, region)
+
+
+# --- Suspensions, as forums.permissions asks about them --------------------------------------
+
+_SUSPENSIONS_ATTR = "_moderation_suspensions"
+# One request asks several times; reuse its answer briefly, but no longer: a socket's user
+# object lives for hours. Sockets also drop the memo when told to check again (services
+# delete the shared cache entry before they tell them).
+_REUSE_SECONDS = 2
+
+
+def _cache_key(user_id: int) -> str:
+    return f"moderation:suspensions:{user_id}"
+
+
+def forget_suspensions(user) -> None:
+    """After a suspension changes: the next check reads the database."""
+    cache.delete(_cache_key(user.pk))
+    forget_memo(user)
+
+
+def forget_memo(user) -> None:
+    """Drop what this user object remembers (the shared cache stays)."""
+    if user is not None and hasattr(user, _SUSPENSIONS_ATTR):
+        delattr(user, _SUSPENSIONS_ATTR)
+
+
+def _active_suspensions(user) -> list[dict]:
+    """This user's current and future suspensions, from the user object, the shared cache
+    (most users: an empty list, no query), or the database."""
+    cached = getattr(user, _SUSPENSIONS_ATTR, None)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    key = _cache_key(user.pk)
+    rows = cache.get(key)
+    if rows is None:
+        now = timezone.now()
+        rows = [
+            {"id": s.pk, "region_id": s.region_id, "reason": s.reason,
+             "ends_at": s.ends_at.timestamp() if s.ends_at else None,
+             "starts_at": s.starts_at.timestamp()}
+            for s in Suspension.objects.filter(user=user, lifted_at__isnull=True)
+            .exclude(ends_at__lte=now)
+        ]
+        cache.set(key, rows, 3600)
+    setattr(user, _SUSPENSIONS_ATTR, (time.monotonic() + _REUSE_SECONDS, rows))
+    return rows
+
+
+def suspension_in(user, region_id: int | None) -> dict | None:
+    """The suspension that bars the user from taking part in this region's forums (a
+    site-wide one bars everywhere), or None. Past ends count as over at once."""
+    if not user.is_authenticated:
+        return None
+    now = time.time()
+    for row in _active_suspensions(user):
+        if row["starts_at"] <= now and (row["ends_at"] is None or row["ends_at"] > now) \
+                and row["region_id"] in (None, region_id):
+            return row
+    return None
+
+
+def participation_barred(user, region_id: int | None) -> str | None:
+    """Registered with forums.permissions (see apps.py): why the user may not take part."""
+    row = suspension_in(user, region_id)
+    if row is None:
+        return None
+    user._moderation_barred_by = row  # the 403 page (middleware) shows why and until when
+    return row["reason"]

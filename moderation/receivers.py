@@ -1,0 +1,54 @@
+"""Moderation's plugs into lower apps: the audit log hears about membership decisions and role
+changes (regions.signals, sent after commit), the review queue about new requests, and the
+forums' permission module asks moderation whether a member is suspended."""
+
+from forums import permissions as forum_permissions
+from regions import signals as region_signals
+
+from . import permissions, services, signals
+
+
+def _membership_requested(sender, request, **kwargs):
+    services.queue_changed(request.region_id)
+
+
+def _membership_decided(sender, request, actor, approved, **kwargs):
+    services.record(actor=actor, action="membership.approved" if approved
+                    else "membership.declined", obj=request.user, region=request.region,
+                    reason=request.reason)
+    services.queue_changed(request.region_id)
+
+
+def _role_changed(sender, membership, actor, old_role, **kwargs):
+    services.record(actor=actor, action="role.changed", obj=membership.user,
+                    region=membership.region, before={"role": old_role},
+                    after={"role": membership.role})
+
+
+def _member_removed(sender, membership, actor, **kwargs):
+    services.record(actor=actor, action="member.removed", obj=membership.user,
+                    region=membership.region, before={"role": membership.role})
+
+
+def _content_moderated(sender, action, actor, recipient, reason="", post=None, thread=None,
+                       region=None, **kwargs):
+    """The affected author hears of every action, with the reason (issue: notifications)."""
+    from notifications import services as notification_services
+
+    notification_services.notify_moderation_action(
+        action=action, actor=actor, recipient=recipient, reason=reason, post=post,
+        thread=thread, region=region)
+
+
+def connect() -> None:
+    if permissions.participation_barred not in forum_permissions.participation_checks:
+        forum_permissions.participation_checks.append(permissions.participation_barred)
+        forum_permissions.participation_resets.append(permissions.forget_memo)
+    for signal, receiver in [
+        (region_signals.membership_requested, _membership_requested),
+        (region_signals.membership_decided, _membership_decided),
+        (region_signals.role_changed, _role_changed),
+        (region_signals.member_removed, _member_removed),
+        (signals.content_moderated, _content_moderated),
+    ]:
+        signal.connect(receiver, dispatch_uid=f"moderation.{receiver.__name__}", weak=False)

@@ -1,0 +1,120 @@
+"""Page-ready reads for moderators: the review queue, the audit log, a member's standing.
+Each starts from the regions the viewer moderates, so a moderator never lists another region's
+items; query counts stay flat however long the queue or the log grows."""
+
+from datetime import UTC, date, datetime, time
+
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from forums.models import Post
+from regions.models import MembershipRequest, Region
+
+from . import permissions
+from .models import AuditEntry, Flag, MemberWarning, Suspension
+
+
+def _in_regions(queryset: QuerySet, field: str, region_ids: set[int] | None) -> QuerySet:
+    if region_ids is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": region_ids})
+
+
+def list_flagged_posts(*, region_ids: set[int] | None) -> QuerySet[Post]:
+    """Posts with open flags, or hidden by flags and waiting for a decision; oldest first,
+    with their open flags, flaggers, authors and threads."""
+    flags = Flag.objects.filter(is_open=True).select_related("user__profile") \
+        .order_by("created_at")
+    posts = Post.objects.filter(
+        Q(flags__is_open=True) | Q(is_hidden=True, hidden_by__isnull=True),
+        is_deleted=False,
+    ).distinct()
+    posts = _in_regions(posts, "thread__forum__region_id", region_ids)
+    return posts.select_related("thread__forum__region", "author__profile") \
+        .prefetch_related(Prefetch("flags", queryset=flags, to_attr="open_flags")) \
+        .order_by("created_at", "pk")
+
+
+def list_pending_requests(*, region_ids: set[int] | None) -> QuerySet[MembershipRequest]:
+    requests = MembershipRequest.objects.filter(status=MembershipRequest.Status.PENDING)
+    return _in_regions(requests, "region_id", region_ids) \
+        .select_related("user__profile", "region").order_by("created_at")
+
+
+def queue_count(*, viewer: User) -> int:
+    """Open items in the viewer's queues, for the header: one query, for moderators only
+    (exact at every page load; a cached count would go stale on writes we do not own)."""
+    region_ids = permissions.moderated_region_ids(viewer)
+    if region_ids is not None and not region_ids:
+        return 0
+    flagged = _in_regions(Post.objects.filter(
+        Q(flags__is_open=True) | Q(is_hidden=True, hidden_by__isnull=True),
+        is_deleted=False), "thread__forum__region_id", region_ids).values("pk").distinct()
+    requests = _in_regions(MembershipRequest.objects.filter(
+        status=MembershipRequest.Status.PENDING), "region_id", region_ids).values("pk")
+    return _count_both(flagged, requests)
+
+
+def _count_both(flagged: QuerySet, requests: QuerySet) -> int:
+    """Both counts in one round trip: the ORM builds each query, one SELECT adds them."""
+    flagged_sql, flagged_params = flagged.query.sql_with_params()
+    requests_sql, requests_params = requests.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({flagged_sql}) f) + "  # noqa: S608 - ORM-built
+            f"(SELECT COUNT(*) FROM ({requests_sql}) r)",
+            [*flagged_params, *requests_params])
+        return cursor.fetchone()[0]
+
+
+# --- Audit log -----------------------------------------------------------------------------
+
+def list_audit(*, region: Region | None, action: str = "", actor: str = "",
+               date_from: date | None = None, date_to: date | None = None
+               ) -> QuerySet[AuditEntry]:
+    """region None: the combined log (staff)."""
+    entries = AuditEntry.objects.select_related("region")
+    if region is not None:
+        entries = entries.filter(region=region)
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(Q(actor__username__iexact=actor)
+                                 | Q(actor_label__icontains=actor))
+    tz = timezone.get_current_timezone()
+    if date_from:
+        entries = entries.filter(created_at__gte=datetime.combine(date_from, time.min, tz))
+    if date_to:
+        entries = entries.filter(created_at__lt=datetime.combine(date_to, time.max, tz))
+    return entries.order_by("-created_at", "-pk")
+
+
+def audit_actions() -> list[str]:
+    return sorted(AuditEntry.objects.order_by().values_list("action", flat=True).distinct())
+
+
+# --- Members -------------------------------------------------------------------------------
+
+def suspension_notice(row: dict) -> dict:
+    """What a suspended member is told: why, where and until when."""
+    region = Region.objects.filter(pk=row["region_id"]).first() if row["region_id"] else None
+    until = datetime.fromtimestamp(row["ends_at"], tz=UTC) if row["ends_at"] else None
+    return {"reason": row["reason"], "region": region, "until": until}
+
+
+def list_suspensions(*, user: User) -> QuerySet[Suspension]:
+    return Suspension.objects.filter(user=user).select_related("region", "created_by__profile") \
+        .order_by("-starts_at")
+
+
+def list_active_suspensions(*, region_ids: set[int] | None) -> QuerySet[Suspension]:
+    active = Suspension.objects.active().select_related("user__profile", "region")
+    if region_ids is not None:
+        active = active.filter(region_id__in=region_ids)
+    return active.order_by("ends_at")
+
+
+def list_warnings(*, user: User) -> QuerySet[MemberWarning]:
+    return MemberWarning.objects.filter(user=user).select_related("region")

@@ -1,0 +1,70 @@
+"""A small moderated world: region A (where the thread lives) and region B, each with a
+moderator; members, an author with a post, staff, and a member suspended in region A."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import User
+from forums.models import Post, Thread
+from live import broadcast
+from regions.models import Region, Role
+from tests.factories import make_forums, make_member, make_post, make_region, make_thread, make_user
+
+
+@dataclass
+class World:
+    region: Region
+    other_region: Region
+    thread: Thread
+    post: Post
+    author: User
+    member: User
+    moderator: User
+    other_moderator: User
+    staff: User
+    outsider: User
+
+    def fresh(self, obj):
+        obj.refresh_from_db()
+        return obj
+
+
+@pytest.fixture
+def world(db) -> World:
+    region, other_region = make_region(name="Regio Noord"), make_region(name="Regio Zuid")
+    forum = make_forums(region)[2]  # public questions forum
+    make_forums(other_region)
+    author = make_member(region=region)
+    thread = make_thread(forum=forum, author=author, title="Peilbuizen uitlezen")
+    post = make_post(thread=thread, author=author, body="Bel me op 06-12345678, groet Piet.")
+    return World(
+        region=region, other_region=other_region, thread=thread, post=post, author=author,
+        member=make_member(region=region),
+        moderator=make_member(region=region, role=Role.MODERATOR),
+        other_moderator=make_member(region=other_region, role=Role.MODERATOR),
+        staff=make_user(staff=True, mfa=True),
+        outsider=make_member(region=other_region),
+    )
+
+
+@pytest.fixture
+def broadcasts(monkeypatch):
+    """(group, event) pairs sent to the channel layer, in order."""
+    sent = []
+    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
+    return sent
+
+
+@pytest.fixture
+def signals_sent():
+    from moderation.signals import content_moderated
+
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    content_moderated.connect(receiver, weak=False, dispatch_uid="test-recorder")
+    yield received
+    content_moderated.disconnect(dispatch_uid="test-recorder")
