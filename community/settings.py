@@ -161,6 +161,11 @@ if REDIS_URL:
                 # Documented in docs/deploy.md: a slow reader whose channel fills loses
                 # messages, not the others; it catches up from the database on reconnect.
                 "capacity": 200,
+                # channels-redis queues every socket of one process in ONE Redis key (the
+                # "specific.<process>!" prefix) and checks `capacity` against that key: with
+                # 200 there, a group send to 500 readers on one process dropped 300 of them.
+                # The per-socket limit stays 200 (the process's buffer per socket).
+                "channel_capacity": {"specific.*": 50_000},
                 "expiry": 30,
                 "group_expiry": 86400,
             },

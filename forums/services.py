@@ -410,6 +410,9 @@ def mark_thread_read(*, user: User, thread: Thread, position: int) -> None:
     position = min(position, thread.last_position)
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT_READ_MARK, [user.pk, thread.pk, position])
+    if position >= thread.last_position:
+        signals.thread_read_to_end.send(sender=Thread, user=user, thread=thread,
+                                        position=position)
 
 
 def mark_forum_read(*, user: User, forum: Forum) -> None:

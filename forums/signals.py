@@ -8,3 +8,6 @@ post_created = Signal()
 reaction_added = Signal()
 # Sent after commit with thread=<Thread>, post=<Post>, actor=<User>.
 answer_accepted = Signal()
+# Sent with user=<User>, thread=<Thread>, position=<int> when a reader's read mark moves to the
+# end of the thread (they have seen every post): running reply notifications end there.
+thread_read_to_end = Signal()

@@ -4,7 +4,7 @@ The receivers only queue: who hears what is decided in the worker (fanout.py).""
 from forums import signals as forum_signals
 from regions import signals as region_signals
 
-from . import tasks
+from . import services, tasks
 from .tasks import enqueue_after_write
 
 
@@ -29,11 +29,17 @@ def on_membership_decided(sender, request, **kwargs):
     enqueue_after_write(tasks.fan_out_membership_decision, request.pk)
 
 
+def on_thread_read_to_end(sender, user, thread, **kwargs):
+    services.mark_thread_read(user=user, thread_id=thread.pk)
+
+
 def connect() -> None:
     uid = "notifications"
     forum_signals.post_created.connect(on_post_created, dispatch_uid=f"{uid}.post")
     forum_signals.reaction_added.connect(on_reaction_added, dispatch_uid=f"{uid}.reaction")
     forum_signals.answer_accepted.connect(on_answer_accepted, dispatch_uid=f"{uid}.answer")
+    forum_signals.thread_read_to_end.connect(on_thread_read_to_end,
+                                             dispatch_uid=f"{uid}.thread_read")
     region_signals.membership_requested.connect(on_membership_requested,
                                                 dispatch_uid=f"{uid}.request")
     region_signals.membership_decided.connect(on_membership_decided,

@@ -47,7 +47,10 @@ def test_thread_page_queries_do_not_grow_with_thread_length(client, forums, logg
         services.toggle_reaction(actor=people[(i + 1) % 3], post=post, kind="useful")
     big_first = count_queries(client, url)
     big_last = count_queries(client, thread.get_absolute_url() + "?page=3")
-    assert small == big_first == big_last
+    # Reading to the end of a thread also ends its running reply notification (one UPDATE),
+    # so a last page may take one statement more than a page in the middle.
+    assert small == big_last
+    assert big_first in (small, small - 1)
 
 
 @pytest.mark.parametrize("logged_in", [False, True])

@@ -291,3 +291,20 @@ def test_moderation_action_reaches_the_author_with_the_reason(deliver, region, f
     with translation.override("nl"):
         assert describe(told) == "Een moderator sloot je onderwerp “Te ver”"
     assert mail.outbox and "Uitgepraat" in mail.outbox[-1].body
+
+
+def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(deliver, region,
+                                                                          forums, client):
+    anna, bram = make_member(region=region), make_member(region=region)
+    with deliver():
+        thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
+        forum_services.create_post(actor=bram, thread=thread, body="Een")
+        forum_services.create_post(actor=bram, thread=thread, body="Twee")
+    [running] = inbox_of(anna)
+    client.force_login(anna)
+    assert client.get(thread.get_absolute_url() + "?page=1").status_code == 200
+    running.refresh_from_db()
+    assert running.read_at is not None
+    with deliver():
+        forum_services.create_post(actor=bram, thread=thread, body="Drie")
+    assert sorted(n.count for n in inbox_of(anna)) == [1, 2]
