@@ -48,3 +48,22 @@ def test_reading_and_posting_work_while_redis_is_down(client, redis_down, caplog
     assert thread.events.filter(type="post.created").count() == 2
     assert time.monotonic() - started < 20
     assert "Redis unavailable" in caplog.text or "could not send" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notifications_are_written_and_counted_while_redis_is_down(client, redis_down):
+    from notifications.kinds import Kind
+    from notifications.models import Notification
+
+    forums = make_forums(make_region())
+    thread = make_thread(forum=forums[0])
+    writer = make_member(region=forums[0].region)
+    client.force_login(writer)
+    response = client.post(reverse("forums:reply", args=[thread.pk]),
+                           {"body": f"@{thread.author.username} zonder Redis",
+                            "idempotency_key": "n1"})
+    assert response.status_code == 302
+    # The row is the truth; the doorbell failed quietly. The bell reads the database.
+    assert Notification.objects.filter(recipient=thread.author, kind=Kind.MENTION).exists()
+    client.force_login(thread.author)
+    assert 'data-unread-count aria-hidden="true">1<' in client.get("/").content.decode()
