@@ -39,9 +39,9 @@ from live import broadcast  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 from regions.models import Membership, Region  # noqa: E402
 
-POSTS = int(os.environ.get("POSTS", "40"))
+POSTS = int(os.environ.get("POSTS", "30"))
 WARMUP = 5
-GAP = float(os.environ.get("GAP", "0.3"))  # seconds between posts: a busy, not a flooded, forum
+GAP = float(os.environ.get("GAP", "0.8"))  # seconds between posts: a busy, steady forum
 SIZES = (0, 100, 1000)
 
 

@@ -111,6 +111,9 @@ def _log_failure(group: str, event: dict) -> None:
     logger.warning("live: could not send %s to %s", event.get("type"), group, exc_info=False)
 
 
+SEND_MANY_CONCURRENCY = 50
+
+
 def send_many(groups: list[str], event: dict) -> None:
     """One event to many groups (a fan-out's doorbells) concurrently, in one trip into the
     event loop: a thousand sequential sends would cost a thousand round trips."""
@@ -119,8 +122,15 @@ def send_many(groups: list[str], event: dict) -> None:
         return
 
     async def send_all():
-        results = await asyncio.gather(*(layer.group_send(g, event) for g in groups),
-                                       return_exceptions=True)
+        # channels-redis's connection pool is bounded (100): more sends at once than that
+        # fail with MaxConnectionsError instead of waiting for a connection.
+        gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
+
+        async def send(group):
+            async with gate:
+                await layer.group_send(group, event)
+
+        results = await asyncio.gather(*(send(g) for g in groups), return_exceptions=True)
         failed = sum(isinstance(r, BaseException) for r in results)
         if failed:
             logger.warning("live: %d of %d %s sends failed", failed, len(groups),
