@@ -228,8 +228,7 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
         return existing.thread
     _watch(actor, thread)
     mark_thread_read(user=actor, thread=thread, position=post.position)
-    transaction.on_commit(lambda: signals.post_created.send(
-        sender=Post, post=post, created_thread=True))
+    signals.post_created.send(sender=Post, post=post, created_thread=True)
     return thread
 
 
@@ -274,8 +273,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
         return existing
     _watch(actor, thread)
     mark_thread_read(user=actor, thread=thread, position=post.position)
-    transaction.on_commit(lambda: signals.post_created.send(
-        sender=Post, post=post, created_thread=False))
+    signals.post_created.send(sender=Post, post=post, created_thread=False)
     return post
 
 
@@ -346,8 +344,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     post.save(update_fields=["reaction_counts"])
     events.post_changed(post, post.thread, "post.reactions")
     if not deleted:
-        transaction.on_commit(lambda: signals.reaction_added.send(
-            sender=Post, post=post, user=actor, kind=kind))
+        signals.reaction_added.send(sender=Post, post=post, user=actor, kind=kind)
     return not deleted
 
 
@@ -362,8 +359,7 @@ def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
     thread.save(update_fields=["accepted_answer"])
     events.thread_changed(thread)
     if post is not None:
-        transaction.on_commit(lambda: signals.answer_accepted.send(
-            sender=Thread, thread=thread, post=post, actor=actor))
+        signals.answer_accepted.send(sender=Thread, thread=thread, post=post, actor=actor)
     return thread
 
 

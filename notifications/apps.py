@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from . import receivers
+        from . import lookups, receivers
 
+        lookups.register()
         receivers.connect()

@@ -29,8 +29,8 @@ def post_created(post_id: int) -> None:
     post = (Post.objects.select_related("thread__forum__region", "author__profile",
                                         "quote_of")
             .filter(pk=post_id).first())
-    if post is None or post.is_deleted:
-        return
+    if post is None or post.is_deleted or post.is_hidden:
+        return  # gone, or hidden by moderators before anyone was told
     thread, actor = post.thread, post.author
     common = {"actor": actor, "thread": thread, "post": post, "event_key": f"post:{post.pk}"}
     told: set[int] = {actor.pk}
@@ -74,7 +74,7 @@ def post_created(post_id: int) -> None:
 def reaction_added(post_id: int, user_id: int) -> None:
     reaction = (Reaction.objects.select_related("post__thread__forum__region", "user")
                 .filter(post_id=post_id, user_id=user_id).first())
-    if reaction is None or reaction.post.is_deleted:
+    if reaction is None or reaction.post.is_deleted or reaction.post.is_hidden:
         return  # taken back before we got to it
     post = reaction.post
     services.notify(kind=Kind.REACTION, recipient_ids=[post.author_id], actor=reaction.user,

@@ -50,13 +50,13 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
         ids.discard(actor.pk)
     if not ids:
         return []
-    audience = User.objects.filter(pk__in=ids, is_active=True)
+    audience = User.objects.filter(pk__any=ids, is_active=True)
     if thread is not None:
         # What the recipient may read now; asked again when shown and when mailed.
         audience = audience.filter(forum_permissions.viewers_q(thread.forum))
     ids = set(audience.values_list("pk", flat=True))
     if kind in MUTABLE and region is not None and ids:
-        ids -= set(RegionMute.objects.filter(user_id__in=ids, region=region)
+        ids -= set(RegionMute.objects.filter(user_id__any=ids, region=region)
                    .values_list("user_id", flat=True))
     deliveries = _deliveries(kind, ids)
     ids = {uid for uid, delivery in deliveries.items() if delivery != Delivery.OFF}
@@ -81,7 +81,7 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
 
 
 def _deliveries(kind: str, user_ids: set[int]) -> dict[int, str]:
-    chosen = dict(Preference.objects.filter(user_id__in=user_ids, kind=kind)
+    chosen = dict(Preference.objects.filter(user_id__any=user_ids, kind=kind)
                   .values_list("user_id", "delivery"))
     default = DEFAULT_DELIVERY[kind]
     return {uid: chosen.get(uid, default) for uid in user_ids}
@@ -92,7 +92,7 @@ def _under_cap(kind: str, user_ids: set[int]) -> set[int]:
         return user_ids
     since = timezone.now() - timedelta(hours=1)
     over = (Notification.objects
-            .filter(recipient_id__in=user_ids, created_at__gte=since, kind__in=CAPPED)
+            .filter(recipient_id__any=user_ids, created_at__gte=since, kind__in=CAPPED)
             .values("recipient_id").annotate(n=Count("pk")).filter(n__gte=hourly_cap())
             .values_list("recipient_id", flat=True))
     return user_ids - set(over)
@@ -104,7 +104,7 @@ def _source_key(kind: str, event_key: str) -> str:
 
 def _create(user_ids: set[int], deliveries: dict[int, str], source_key: str,
             fields: dict) -> set[int]:
-    already = set(Notification.objects.filter(recipient_id__in=user_ids, source_key=source_key)
+    already = set(Notification.objects.filter(recipient_id__any=user_ids, source_key=source_key)
                   .values_list("recipient_id", flat=True))
     now = timezone.now()
     rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
@@ -126,11 +126,11 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     One UPDATE for all running ones, one INSERT for the rest, whatever the audience size."""
     collapse_key = _collapse_key(fields)
     now = timezone.now()
-    running_rows = Notification.objects.filter(recipient_id__in=user_ids,
+    running_rows = Notification.objects.filter(recipient_id__any=user_ids,
                                                collapse_key=collapse_key, read_at__isnull=True)
     running = set(running_rows.select_for_update().values_list("recipient_id", flat=True))
     # Counted on, and unread news again for the digest.
-    running_rows.filter(recipient_id__in=running).update(
+    running_rows.filter(recipient_id__any=running).update(
         count=F("count") + 1, actor=fields["actor"], updated_at=now, digested_at=None)
     fresh = _under_cap(fields["kind"], user_ids - running)
     rows = [Notification(recipient_id=uid, delivery=deliveries[uid], source_key=source_key,
@@ -152,7 +152,7 @@ def _after_commit(kind: str, user_ids: set[int]) -> None:
         broadcast.send_many([broadcast.notification_group(uid) for uid in recipients],
                             {"type": "notification.new"})
         mail_ids = list(Notification.objects.filter(
-            recipient_id__in=recipients, kind=kind, delivery=Delivery.EMAIL,
+            recipient_id__any=recipients, kind=kind, delivery=Delivery.EMAIL,
             emailed_at__isnull=True, read_at__isnull=True,
         ).values_list("pk", flat=True))
         for notification_id in mail_ids:
