@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from forums import permissions as forum_permissions
-from live import broadcast
+from live import broadcast, sockets
 
 from . import selectors
 from .kinds import CAPPED, COLLAPSING, DEFAULT_DELIVERY, MUTABLE, Delivery, Kind
@@ -149,7 +149,9 @@ def _after_commit(kind: str, user_ids: set[int]) -> None:
         from . import tasks
 
         selectors.forget_unread_counts(recipients)
-        broadcast.send_many([broadcast.notification_group(uid) for uid in recipients],
+        # Only those with a socket open hear the bell; the rest read it when they come.
+        broadcast.send_many([broadcast.notification_group(uid)
+                             for uid in sorted(sockets.online(recipients))],
                             {"type": "notification.new"})
         mail_ids = list(Notification.objects.filter(
             recipient_id__any=recipients, kind=kind, delivery=Delivery.EMAIL,
