@@ -96,3 +96,19 @@ async def test_losing_a_region_recounts_and_thread_events_are_ignored(session_fo
     output = await bell.receive_output(timeout=2)
     assert json.loads(output["text"]) == {"type": "pong"}
     await bell.disconnect()
+
+
+async def test_only_users_with_an_open_socket_count_as_online(session_for):
+    from live import sockets
+
+    region, thread, anna, bram, carla = await setup_people()
+    bell = await open_bell(await session_for(anna))
+    assert await state(bell) == 0
+    assert await db(sockets.online)([anna.pk, bram.pk]) == {anna.pk}
+    await bell.disconnect()
+    assert await db(sockets.online)([anna.pk, bram.pk]) == set()
+    # Bram had no socket: no doorbell, but the row is there when he comes.
+    await mention(thread, anna, bram)
+    bram_bell = await open_bell(await session_for(bram))
+    assert await state(bram_bell) == 1
+    await bram_bell.disconnect()
