@@ -94,12 +94,20 @@ class ThreadConsumer(LiveConsumer):
         self.last_seq = seq
 
     async def thread_typing(self, message):
+        if self.user is None or not self.user.is_authenticated:
+            return  # names are for colleagues (see thread_presence)
         if message.get("sender") != self.channel_name:
             await self.send_json({"type": "typing", "user_id": message["user_id"],
                                   "name": message["name"]})
 
     async def thread_presence(self, message):
-        await self.send_json({"type": "presence", "readers": message["readers"],
+        readers = message["readers"]
+        if self.user is None or not self.user.is_authenticated:
+            # Who reads what is for colleagues only (like profiles): a visitor gets numbers.
+            await self.send_json({"type": "presence", "readers": [],
+                                  "members": len(readers), "anonymous": message["anonymous"]})
+            return
+        await self.send_json({"type": "presence", "readers": readers,
                               "anonymous": message["anonymous"]})
 
     async def membership_revoked(self, message):

@@ -144,6 +144,7 @@
   function onPresence(event) {
     var names = event.readers.map(function (r) { return r.name; });
     var parts = names.slice();
+    if (event.members) parts.push(text("Members", {n: event.members}));
     if (event.anonymous) parts.push(text("Anonymous", {n: event.anonymous}));
     presenceEl.textContent = parts.length ? text("Readers") + " " + parts.join(", ") : "";
   }

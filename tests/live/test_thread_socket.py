@@ -482,6 +482,19 @@ async def test_presence_lists_named_readers_and_counts_anonymous_ones(open_reade
     no_errors_logged(caplog)
 
 
+async def test_anonymous_readers_get_numbers_not_names(open_reader, session_for):
+    thread, asker, other, _moderator = await public_question()
+    visitor = await open_reader(thread.pk)
+    member = await open_reader(thread.pk, session_key=await session_for(other))
+    presence = await visitor.frame(skip=())
+    while presence["type"] != "presence" or not presence.get("members"):
+        presence = await visitor.frame(skip=())
+    assert presence["readers"] == [] and presence["members"] == 1
+    assert presence["anonymous"] == 1
+    await member.send({"type": "typing"})
+    await visitor.nothing(0.5)  # nobody's name, not even while typing
+
+
 async def test_typing_reaches_the_others_throttled_and_only_from_members(open_reader,
                                                                          session_for, caplog):
     thread, asker, other, _moderator = await public_question()
@@ -492,10 +505,10 @@ async def test_typing_reaches_the_others_throttled_and_only_from_members(open_re
     await typist.send({"type": "typing"})
     await typist.send({"type": "typing"})  # within 3 s: swallowed
     display_name = await db(lambda: other.display_name)()
-    for reader in (watcher, anonymous):
-        typing = await reader.frame()
-        assert typing["type"] == "typing" and typing["user_id"] == other.pk
-        assert display_name in typing["name"]
+    typing = await watcher.frame()
+    assert typing["type"] == "typing" and typing["user_id"] == other.pk
+    assert display_name in typing["name"]
+    await anonymous.nothing(0.5)  # visitors get no names
     await typist.nothing(0.5)
     await watcher.nothing(0.5)
 
