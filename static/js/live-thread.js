@@ -119,20 +119,43 @@
     if (old) old.replaceWith(fragment(event.html));
   }
 
+  // The reply form leaves the page while the thread is locked and comes back when it is
+  // unlocked; a page that was loaded locked has no form to bring back and offers a reload.
+  var detachedForm = null;
+  function setLocked(reply, locked) {
+    var form = reply.querySelector("form");
+    var notice = reply.querySelector("[data-lock-notice]");
+    if (locked) {
+      if (form) { detachedForm = form; form.remove(); }
+      if (!notice) {
+        notice = document.createElement("p");
+        notice.className = "alert alert--warning";
+        notice.dataset.lockNotice = "1";
+        reply.appendChild(notice);
+      }
+      notice.textContent = text("Locked");
+    } else if (notice) {
+      if (detachedForm) {
+        notice.replaceWith(detachedForm);
+        detachedForm = null;
+      } else {
+        notice.className = "alert";
+        notice.textContent = text("Reopened") + " ";
+        var link = document.createElement("a");
+        link.href = window.location.pathname + window.location.search + "#reply";
+        link.textContent = text("ReloadToReply");
+        link.addEventListener("click", function (e) { e.preventDefault(); window.location.reload(); });
+        notice.appendChild(link);
+      }
+    }
+  }
+
   function onThreadUpdated(event) {
     var h1 = document.querySelector("main h1");
     if (h1 && event.title) h1.textContent = event.title;
     root.dataset.locked = event.is_locked ? "1" : "";
     var reply = document.getElementById("reply");
-    if (reply && event.is_locked && root.dataset.isModerator !== "1") {
-      var form = reply.querySelector("form");
-      if (form) {
-        var notice = document.createElement("p");
-        notice.className = "alert alert--warning";
-        notice.textContent = text("Locked");
-        form.replaceWith(notice);
-      }
-    }
+    if (reply && root.dataset.isModerator !== "1") setLocked(reply, !!event.is_locked);
     document.querySelectorAll(".post").forEach(function (article) {
       var accepted = event.accepted_post_id && article.dataset.postId === String(event.accepted_post_id);
       article.classList.toggle("post--accepted", !!accepted);

@@ -5,7 +5,8 @@ Anna's reply (sent by the page's script, without a page load) reaches Bram withi
 and Anna sees it once; her edit reaches Bram too. Bram's connection drops while Anna posts
 twice; when it is back Bram has both posts, once each and in order, and his status line went
 "Live" → "Verbinding verbroken — opnieuw verbinden…" → "Bijgewerkt". Then a moderator locks the
-thread and Anna's reply form gives way to the lock notice while she watches.
+thread and Anna's reply form gives way to the lock notice while she watches; unlocked, it
+comes back.
 
 Taking Bram offline: Playwright's `context.set_offline(True)` (CDP
 Network.emulateNetworkConditions) leaves an open WebSocket alone: it stays OPEN and keeps
@@ -253,3 +254,9 @@ def test_two_readers_follow_a_thread_live_through_a_dropped_connection_and_a_loc
         expect(reply_section.locator("form")).to_have_count(0)
         expect(page.get_by_role("button", name=tr("Post reply"))).to_have_count(0)
         assert_not_reloaded(page)
+
+    # Unlocked again: the form comes back without a reload.
+    moderator_page.get_by_role("button", name=tr("Unlock"), exact=True).click()
+    expect(anna_page.get_by_label(label("Your reply"))).to_be_visible(timeout=LIVE_WITHIN_MS)
+    expect(anna_page.locator("#reply").get_by_text(locked)).to_have_count(0)
+    assert_not_reloaded(anna_page)
