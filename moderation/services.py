@@ -369,8 +369,9 @@ def _participation_changed(user: User) -> None:
 @refusals_recorded
 @transaction.atomic
 def lift_suspension(*, actor: User, suspension: Suspension, reason: str = "") -> Suspension:
-    suspension = Suspension.objects.select_for_update().select_related("user", "region") \
-        .get(pk=suspension.pk)
+    # A site-wide suspension has no region: lock only the suspension row, not the outer join.
+    suspension = (Suspension.objects.select_for_update(of=("self",))
+                  .select_related("user", "region").get(pk=suspension.pk))
     if not permissions.can_lift(actor, suspension):
         raise _refuse(actor, "user.unsuspended", suspension.user, suspension.region)
     if suspension.lifted_at is not None:

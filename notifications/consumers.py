@@ -45,6 +45,9 @@ class NotificationConsumer(LiveConsumer):
 
     async def _debounced_state(self):
         await asyncio.sleep(DEBOUNCE_SECONDS)
+        # A ring that arrives while the count is being read starts a fresh wait: the count
+        # read now may predate it.
+        self._pending = None
         await self._send_state()
 
     async def _send_state(self):

@@ -37,7 +37,7 @@ def _message(user, subject: str, template: str, context: dict,
                "preferences_url": absolute(reverse("notifications:preferences")),
                "site_url": settings.SITE_URL}
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=" ".join(subject.split()),  # a title can never break the mail's headers
         body=render_to_string(f"notifications/email/{template}.txt", context),
         to=[user.email],
         headers={"List-Unsubscribe": f"<{unsubscribe_url}>",
@@ -80,29 +80,35 @@ def send_digests(now=None) -> int:
                                           read_at__isnull=True)
     sent = 0
     for user_id in sorted(set(waiting.values_list("recipient_id", flat=True))):
-        with transaction.atomic():
-            ids = list(waiting.filter(recipient_id=user_id).select_for_update(skip_locked=True)
-                       .values_list("pk", flat=True))
-            claimed = Notification.objects.filter(pk__in=ids, digested_at__isnull=True).update(
-                digested_at=now)
-        if not claimed:
-            continue
-        rows = list(Notification.objects.filter(pk__in=ids)
+        try:
+            sent += _send_digest(user_id, waiting, now)
+        except Exception:
+            # One user's broken digest never stops the others' (their rows were given back).
+            logger.exception("notifications: digest for user %s not sent", user_id)
+    return sent
+
+
+def _send_digest(user_id: int, waiting, now) -> int:
+    with transaction.atomic():
+        ids = list(waiting.filter(recipient_id=user_id).select_for_update(skip_locked=True)
+                   .values_list("pk", flat=True))
+        claimed = waiting.filter(pk__in=ids).update(digested_at=now)
+    if not claimed:
+        return 0
+    try:
+        rows = list(Notification.objects.filter(pk__in=ids, digested_at=now)
                     .select_related("recipient__profile", "actor__profile",
                                     "thread__forum__region", "post", "region")
                     .order_by("region__name", "-updated_at"))
         user = rows[0].recipient
         shown = [n for n in rows if selectors.can_show(user, n)]
         if not shown or not user.is_active:
-            continue
-        try:
-            _digest_message(user, shown).send()
-        except Exception:
-            Notification.objects.filter(pk__in=ids, digested_at=now).update(digested_at=None)
-            logger.exception("notifications: digest for user %s not sent", user_id)
-            continue
-        sent += 1
-    return sent
+            return 0
+        _digest_message(user, shown).send()
+    except Exception:
+        Notification.objects.filter(pk__in=ids, digested_at=now).update(digested_at=None)
+        raise
+    return 1
 
 
 def _digest_message(user, notifications: list[Notification]) -> EmailMultiAlternatives:

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from forums import permissions as forum_permissions
 from forums.models import Thread
 from regions import permissions as region_permissions
+from regions.models import Region
 
 from .kinds import Kind
 from .models import Notification
@@ -18,15 +19,31 @@ def _unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
+# Kinds whose whole point is one post: when that post is deleted or hidden, they go too.
+ABOUT_ONE_POST = (Kind.MENTION, Kind.QUOTE, Kind.NEW_THREAD, Kind.NEW_REPORT)
+
+
+def _post_gone(notification: Notification) -> bool:
+    post = notification.post
+    return post is not None and (post.is_deleted or post.is_hidden)
+
+
 def visible_filter(user) -> Q:
-    """Notifications the recipient may still see: no thread, or a thread readable now."""
+    """Notifications the recipient may still see: their thread is readable now, the post they
+    point at is still there, and a membership request is in a region they still manage.
+    The badge count and the list both use it, so they always agree."""
     readable = forum_permissions.visible_threads(user, Thread.objects.all()).values("pk")
-    return Q(thread__isnull=True) | Q(thread__in=readable)
+    post_gone = Q(post__is_deleted=True) | Q(post__is_hidden=True)
+    managed = region_permissions.manageable_regions(user, Region.objects.all()).values("pk")
+    return ((Q(thread__isnull=True) | Q(thread__in=readable))
+            & ~(Q(kind__in=ABOUT_ONE_POST) & post_gone)
+            & ~(Q(kind=Kind.REPLY, count=1) & post_gone)
+            & (~Q(kind=Kind.MEMBERSHIP_REQUEST) | Q(region__in=managed)))
 
 
 def inbox(user) -> QuerySet[Notification]:
     return (Notification.objects.filter(recipient=user).filter(visible_filter(user))
-            .select_related("actor__profile", "thread__forum__region", "region")
+            .select_related("actor__profile", "thread__forum__region", "post", "region")
             .order_by("-updated_at", "-pk"))
 
 
@@ -54,6 +71,10 @@ def can_show(user, notification: Notification) -> bool:
         return False
     if notification.thread_id is not None \
             and not forum_permissions.can_view_thread(user, notification.thread):
+        return False
+    if notification.kind in ABOUT_ONE_POST and _post_gone(notification):
+        return False
+    if notification.kind == Kind.REPLY and notification.count == 1 and _post_gone(notification):
         return False
     if notification.kind == Kind.MEMBERSHIP_REQUEST and notification.region is not None:
         return region_permissions.can_manage_region(user, notification.region)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,9 +74,13 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
                 changed = _collapse(ids, deliveries, source_key, fields)
             else:
                 changed = _create(_under_cap(kind, ids), deliveries, source_key, fields)
-            _after_commit(kind, changed)
+            _queue_mail(kind, changed, source_key,
+                        _collapse_key(fields) if kind in COLLAPSING else "")
+            _after_commit(changed)
     except IntegrityError:
-        return []  # the same event, committed by a concurrent run of the same task
+        if DeliveredEvent.objects.filter(key=source_key).exists():
+            return []  # the same event, committed by a concurrent run of the same task
+        raise
     return sorted(changed)
 
 
@@ -125,6 +129,11 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     """Count the event into each recipient's running unread notification, or start one.
     One UPDATE for all running ones, one INSERT for the rest, whatever the audience size."""
     collapse_key = _collapse_key(fields)
+    # Two events on one thread (or post) at once would both find no running row and both
+    # insert; one insert loses to the unique index and its count with it. Taking the subject's
+    # row lock first makes them count one after the other.
+    subject = fields["thread"] if fields["kind"] == Kind.REPLY else fields["post"]
+    list(type(subject).objects.select_for_update().filter(pk=subject.pk).values_list("pk"))
     now = timezone.now()
     running_rows = Notification.objects.filter(recipient_id__any=user_ids,
                                                collapse_key=collapse_key, read_at__isnull=True)
@@ -140,27 +149,36 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     return running | fresh
 
 
-def _after_commit(kind: str, user_ids: set[int]) -> None:
+def _queue_mail(kind: str, user_ids: set[int], source_key: str, collapse_key: str) -> None:
+    """Mail tasks are queued in the same transaction as the rows they mail (database backend),
+    so a crash between commit and queueing cannot drop a mail."""
+    if not user_ids:
+        return
+    from . import tasks
+
+    this_event = Q(source_key=source_key)
+    if collapse_key:
+        this_event |= Q(collapse_key=collapse_key)
+    mail_ids = Notification.objects.filter(
+        this_event, recipient_id__any=user_ids, kind=kind, delivery=Delivery.EMAIL,
+        emailed_at__isnull=True, read_at__isnull=True)
+    for notification_id in mail_ids.values_list("pk", flat=True):
+        tasks.enqueue_after_write(tasks.send_notification_email, notification_id)
+
+
+def _after_commit(user_ids: set[int]) -> None:
     if not user_ids:
         return
     recipients = sorted(user_ids)
 
-    def ring_and_mail():
-        from . import tasks
-
+    def ring():
         selectors.forget_unread_counts(recipients)
         # Only those with a socket open hear the bell; the rest read it when they come.
         broadcast.send_many([broadcast.notification_group(uid)
                              for uid in sorted(sockets.online(recipients))],
                             {"type": "notification.new"})
-        mail_ids = list(Notification.objects.filter(
-            recipient_id__any=recipients, kind=kind, delivery=Delivery.EMAIL,
-            emailed_at__isnull=True, read_at__isnull=True,
-        ).values_list("pk", flat=True))
-        for notification_id in mail_ids:
-            tasks.send_notification_email.enqueue(notification_id)
 
-    transaction.on_commit(ring_and_mail)
+    transaction.on_commit(ring)
 
 
 # --- the reader's own actions -------------------------------------------------------------------
@@ -206,6 +224,7 @@ def set_preferences(*, user, deliveries: dict[str, str], muted_region_ids: Itera
             raise ValidationError(_("Unknown notification kind or delivery."))
         Preference.objects.update_or_create(user=user, kind=kind,
                                             defaults={"delivery": delivery})
+        _redeliver_waiting(user, kind, delivery)
     muted = set(muted_region_ids)
     RegionMute.objects.filter(user=user).exclude(region_id__in=muted).delete()
     have = set(RegionMute.objects.filter(user=user).values_list("region_id", flat=True))
@@ -226,7 +245,19 @@ def unsubscribe(*, user, kind: str) -> list[str]:
     for k in kinds:
         Preference.objects.update_or_create(user=user, kind=k,
                                             defaults={"delivery": Delivery.IN_APP})
+        _redeliver_waiting(user, k, Delivery.IN_APP)
     return kinds
+
+
+def _redeliver_waiting(user, kind: str, delivery: str) -> None:
+    """A changed preference holds for what still waits too: an unsubscribed kind's queued mail
+    and tomorrow's digest stop; what is already on the site stays there."""
+    if delivery == Delivery.OFF:
+        delivery = Delivery.IN_APP
+    (Notification.objects
+     .filter(recipient=user, kind=kind, read_at__isnull=True, emailed_at__isnull=True,
+             digested_at__isnull=True)
+     .exclude(delivery=delivery).update(delivery=delivery))
 
 
 def delivery_for(user, kind: str) -> str:
@@ -238,7 +269,8 @@ def claim_for_email(notification_id: int) -> Notification | None:
     """Mark a notification mailed before sending, so two workers never mail it twice."""
     now = timezone.now()
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True,
-                                          read_at__isnull=True).update(emailed_at=now)
+                                          read_at__isnull=True,
+                                          delivery=Delivery.EMAIL).update(emailed_at=now)
     if not claimed:
         return None
     return (Notification.objects

@@ -7,7 +7,7 @@
   if (!bell || !window.WebSocket || !window.fetch) return;
   var countEl = bell.querySelector("[data-unread-count]");
   var textEl = bell.querySelector("[data-unread-text]");
-  var announceEl = bell.querySelector("[data-bell-announce]");
+  var announceEl = document.querySelector("[data-bell-announce]");
   var panel = bell.querySelector("[data-menu-panel]");
   var unread = parseInt(countEl.textContent, 10) || 0;
   var attempt = 0;
@@ -23,18 +23,27 @@
     countEl.textContent = String(count);
     countEl.hidden = count === 0;
     textEl.textContent = label(count);
-    if (grew) announceEl.textContent = label(count);
-    if (bell.open) refreshMenu();
+    if (grew && announceEl) announceEl.textContent = label(count);
+    // An open list is not rewritten under the reader's focus; it is fetched afresh on opening.
   }
 
   function refreshMenu() {
     fetch(bell.dataset.menuUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) {
+        // Redirected: the session ended and the login page came back; keep the plain link.
+        return response.ok && !response.redirected ? response.text() : null;
+      })
       .then(function (html) { if (html !== null) panel.innerHTML = html; })
       .catch(function () { /* the links in the panel keep working */ });
   }
 
   bell.addEventListener("toggle", function () { if (bell.open) refreshMenu(); });
+  bell.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && bell.open) {
+      bell.open = false;
+      bell.querySelector("summary").focus();
+    }
+  });
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";

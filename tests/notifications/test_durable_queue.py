@@ -94,3 +94,20 @@ def test_a_failing_task_is_retried_later(conversation, monkeypatch):
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
     run_worker()
     assert Notification.objects.filter(recipient=anna).count() == 1
+
+
+def test_unsubscribing_stops_a_mail_still_waiting_in_the_queue(conversation, mailoutbox):
+    from notifications import fanout
+    from notifications import services as notification_services
+    from notifications.kinds import Delivery
+
+    thread, anna, bram = conversation
+    post = forum_services.create_post(actor=bram, thread=thread, body=f"@{anna.username} kijk")
+    fanout.post_created(post.pk)  # the fan-out task's work: the mail task is now queued
+    mention = Notification.objects.get(recipient=anna, kind=Kind.MENTION)
+    assert mention.delivery == Delivery.EMAIL
+    notification_services.unsubscribe(user=anna, kind=Kind.MENTION)
+    run_worker()
+    mention.refresh_from_db()
+    assert mention.delivery == Delivery.IN_APP and mention.emailed_at is None
+    assert [m for m in mailoutbox if m.to == [anna.email]] == []

@@ -308,3 +308,97 @@ def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(deliver
     with deliver():
         forum_services.create_post(actor=bram, thread=thread, body="Drie")
     assert sorted(n.count for n in inbox_of(anna)) == [1, 2]
+
+
+def test_a_mention_of_a_post_since_deleted_or_hidden_is_no_longer_shown(deliver, region,
+                                                                         forums):
+    from django.core.cache import cache
+
+    anna, bram = make_member(region=region), make_member(region=region)
+    with deliver():
+        thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Weg",
+                                              body="Begin")
+        post = forum_services.create_post(actor=bram, thread=thread,
+                                          body=f"@{anna.username} kijk eens")
+    assert selectors.unread_count(anna) == 1
+    forum_services.delete_post(actor=bram, post=post)
+    cache.clear()
+    # Badge and list agree: the mention went with its post.
+    assert selectors.unread_count(anna) == 0
+    assert list(selectors.inbox(anna)) == []
+    [row] = inbox_of(anna, Kind.MENTION)
+    row.post.refresh_from_db()
+    assert not selectors.can_show(anna, row)
+
+
+def test_a_membership_request_leaves_the_inbox_of_a_former_moderator(deliver):
+    from django.core.cache import cache
+
+    region = make_region(is_open=False)
+    staff = make_user(staff=True, mfa=True)
+    moderator = make_member(region=region, role=Role.MODERATOR)
+    with deliver():
+        region_services.request_membership(actor=make_user(), region=region,
+                                           motivation="Ik werk hier")
+    assert selectors.unread_count(moderator) == 1
+    membership = Membership.objects.get(user=moderator, region=region)
+    region_services.change_role(actor=staff, membership=membership, role=Role.MEMBER)
+    cache.clear()
+    moderator = type(moderator).objects.get(pk=moderator.pk)  # fresh role cache
+    assert selectors.unread_count(moderator) == 0
+    assert list(selectors.inbox(moderator)) == []
+
+
+def test_unsubscribing_from_the_digest_takes_waiting_rows_out_of_it(deliver, region, forums):
+    anna, bram = make_member(region=region), make_member(region=region)
+    with deliver():
+        thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
+        forum_services.create_post(actor=bram, thread=thread, body="Antwoord")
+    [reply] = inbox_of(anna, Kind.REPLY)
+    assert reply.delivery == Delivery.DIGEST
+    assert Kind.REPLY in notification_services.unsubscribe(user=anna, kind="digest")
+    reply.refresh_from_db()
+    assert reply.delivery == Delivery.IN_APP  # still on the site, no longer in tomorrow's mail
+    mail.outbox.clear()
+    from notifications.emails import send_digests
+    assert send_digests() == 0 and mail.outbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replies_are_all_counted_in_the_running_notification(region, forums):
+    """Two workers fanning out two replies to one thread at the same moment: the running
+    notification counts both (the thread row lock orders them)."""
+    import threading
+
+    from django.db import connection
+
+    anna, bram, carla = (make_member(region=region) for _ in range(3))
+    thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
+    posts = [forum_services.create_post(actor=author, thread=thread, body="Antwoord")
+             for author in (bram, carla)]
+    Notification.objects.all().delete()
+    from notifications.models import DeliveredEvent
+    DeliveredEvent.objects.all().delete()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def fan_out(post):
+        try:
+            barrier.wait()
+            notification_services.notify(kind=Kind.REPLY, recipient_ids=[anna.pk],
+                                         event_key=f"post:{post.pk}", actor=post.author,
+                                         thread=thread, post=post)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=fan_out, args=(post,)) for post in posts]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    [running] = inbox_of(anna, Kind.REPLY)
+    assert running.count == 2
