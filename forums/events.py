@@ -30,14 +30,28 @@ def render_post(post: Post, thread: Thread) -> dict[str, str]:
     return rendered
 
 
+# The last event framed in this process, with its frame per language. All readers of a thread
+# in one process relay the same event object one after another; handing them the same frame
+# object lets LiveConsumer.encode_json encode it once for all of them, not once per reader.
+_last_framed: tuple[dict, dict[str, dict]] | None = None
+
+
 def frame_for_language(message: dict, language: str) -> dict:
     """An event as one reader receives it: `html` in that reader's language. Events stored
     before fragments were rendered per language hold a single string, passed on as it is."""
+    global _last_framed
     html = message.get("html")
     if not isinstance(html, dict):
         return message
-    chosen = html.get(language) or html.get(settings.LANGUAGE_CODE) or next(iter(html.values()))
-    return {**message, "html": chosen}
+    if _last_framed is None or _last_framed[0] is not message:
+        _last_framed = (message, {})
+    frames = _last_framed[1]
+    frame = frames.get(language)
+    if frame is None:
+        chosen = (html.get(language) or html.get(settings.LANGUAGE_CODE)
+                  or next(iter(html.values())))
+        frame = frames[language] = {**message, "html": chosen}
+    return frame
 
 
 def record(thread_id: int, type: str, payload: dict, *, seq: int | None = None) -> ThreadEvent:
