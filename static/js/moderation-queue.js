@@ -4,11 +4,44 @@
 (function () {
   "use strict";
 
-  var root, statusEl, attempt = 0, refreshing = false, again = false;
+  var root, statusEl, attempt = 0, refreshing = false, again = false, leaving = false;
 
   function text(name) { return root.dataset["text" + name] || ""; }
 
+  // A live refresh swaps the list; a keyboard user whose focus was in it must not be thrown
+  // back to the top of the page. Controls are found again by what they do: id, or the form
+  // they post to with the button's value, or the link's address.
+  function focusKey(el) {
+    return {id: el.id, tag: el.tagName, href: el.getAttribute("href"), value: el.value,
+            action: el.form ? el.form.getAttribute("action") : null};
+  }
+
+  function restoreFocus(list, key) {
+    var found = key.id ? document.getElementById(key.id) : null;
+    if (!found || !list.contains(found)) {
+      found = Array.prototype.find.call(list.getElementsByTagName(key.tag), function (el) {
+        return el.getAttribute("href") === key.href && el.value === key.value &&
+          (el.form ? el.form.getAttribute("action") : null) === key.action;
+      });
+    }
+    if (!found) {  // its item left the queue: the flagged posts' heading
+      found = list.querySelector("h2");
+      if (found) found.setAttribute("tabindex", "-1");
+    }
+    if (found) found.focus({preventScroll: true});
+  }
+
+  function announce(message) {
+    // The same words again are no change to a screen reader: clear first, then say them.
+    statusEl.textContent = "";
+    window.setTimeout(function () { statusEl.textContent = message; }, 100);
+  }
+
   function refresh() {
+    // A form sent from this page (the moderator's own decision) rings the bell here too, while
+    // the browser follows the redirect: a fetch then would take the confirmation message meant
+    // for the next page.
+    if (leaving) return;
     if (refreshing) { again = true; return; }
     refreshing = true;
     // Do not pull the list from under a moderator who is typing a reason.
@@ -22,11 +55,15 @@
         var fresh = doc.getElementById("queue-items");
         var current = document.getElementById("queue-items");
         if (fresh && current && !typing) {
+          var focused = document.activeElement;
+          var key = focused && focused !== document.body && current.contains(focused)
+            ? focusKey(focused) : null;
           current.replaceWith(fresh);
+          if (key) restoreFocus(fresh, key);
           var count = doc.querySelector("[data-queue-count]");
           var mine = document.querySelector("[data-queue-count]");
           if (count && mine) mine.textContent = count.textContent;
-          statusEl.textContent = text("Updated");
+          announce(text("Updated"));
         }
       })
       .finally(function () {
@@ -67,6 +104,12 @@
     if (!root || !("WebSocket" in window)) return;
     root.hidden = false;
     statusEl = root.querySelector("[data-live-status]");
+    document.addEventListener("submit", function (event) {
+      if (!event.defaultPrevented) leaving = true;
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { leaving = false; refresh(); }  // back from the history cache
+    });
     connect();
   });
 })();
