@@ -14,8 +14,11 @@ def _clean_text(value: str) -> str:
 
 
 class FlagForm(forms.Form):
+    # No reason is preselected: a member who only presses the button must choose one, not
+    # flag the post as spam by accident.
     reason = forms.ChoiceField(label=_("What is wrong with this post?"),
-                               choices=Flag.Reason.choices)
+                               choices=[("", _("Choose a reason…")), *Flag.Reason.choices],
+                               error_messages={"required": _("Choose one of the reasons.")})
     text = forms.CharField(
         label=_("Explanation"), max_length=1000, required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

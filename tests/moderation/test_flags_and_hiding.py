@@ -77,6 +77,13 @@ def test_something_else_needs_an_explanation(world, client):
         "wat er mis is" in response.content.decode().lower()
     response = client.post(url, {"reason": "bogus"})
     assert response.status_code == 400
+    # Nothing is preselected: pressing the button without choosing flags nothing.
+    page = client.get(url).content.decode()
+    assert '<option value="" selected>' in page
+    response = client.post(url, {"reason": "", "text": "Dit klopt niet"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Kies een van de redenen." in html and "Dit klopt niet" in html
     assert not Flag.objects.exists()
     response = client.post(url, {"reason": "other", "text": "Reclame"})
     assert response.status_code == 302
