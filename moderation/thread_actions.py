@@ -33,7 +33,7 @@ from forums.models import (
 from regions.models import Region
 
 from . import permissions
-from .services import _clean_reason, _notify, _refuse, record, refusals_recorded
+from .services import _clean_reason, _notify, _refuse, queue_changed, record, refusals_recorded
 
 MAX_TITLE = 200
 
@@ -104,6 +104,13 @@ def _renumber(thread_id: int) -> None:
             .values_list("pk", "position"), start=1):
         if position != number:
             Post.objects.filter(pk=pk).update(position=number)
+
+
+def _queues_changed(from_region_id: int | None, to_region_id: int | None) -> None:
+    """Posts changed region: flagged ones now wait in the other region's review queue."""
+    if from_region_id != to_region_id:
+        queue_changed(from_region_id)
+        queue_changed(to_region_id)
 
 
 def _reindex(post_ids: Iterable[int]) -> None:
@@ -271,6 +278,7 @@ def move_thread(*, actor: User, thread: Thread, forum: Forum, reason: str) -> Th
     _refresh_forum_totals(forum.pk)
     events.access_changed(thread.pk)
     events.thread_moved(thread)
+    _queues_changed(source.region_id, forum.region_id)
     record(actor=actor, action="thread.moved", obj=thread, region=source.region, reason=reason,
            before=before, after=after)
     if forum.region_id != source.region_id and forum.region is not None:
@@ -337,6 +345,7 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     _refresh_forum_totals(source_forum)
     if into.forum_id != source_forum:
         _refresh_forum_totals(into.forum_id)
+    _queues_changed(thread.forum.region_id, into.forum.region_id)
     _notify("merged", actor=actor, recipient=author, reason=reason, thread=into,
             region=into_region)
     return into
@@ -405,6 +414,7 @@ def split_thread(*, actor: User, thread: Thread, post_ids: Iterable[int], title:
     if forum.region_id != thread.forum.region_id and forum.region is not None:
         record(actor=actor, action="thread.split", obj=new, region=forum.region, reason=reason,
                before=before, after=after)
+    _queues_changed(thread.forum.region_id, forum.region_id)
     for author in authors.values():
         _notify("split", actor=actor, recipient=author, reason=reason, thread=new,
                 region=forum.region)
