@@ -348,6 +348,7 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     _queues_changed(thread.forum.region_id, into.forum.region_id)
     _notify("merged", actor=actor, recipient=author, reason=reason, thread=into,
             region=into_region)
+    into.refresh_from_db()
     return into
 
 
@@ -418,4 +419,5 @@ def split_thread(*, actor: User, thread: Thread, post_ids: Iterable[int], title:
     for author in authors.values():
         _notify("split", actor=actor, recipient=author, reason=reason, thread=new,
                 region=forum.region)
+    new.refresh_from_db()
     return new

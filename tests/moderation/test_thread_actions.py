@@ -563,3 +563,51 @@ def test_split_through_the_page(world, long_thread, client, after_commit):
     new = Thread.objects.get(title="Apart")
     assert response.status_code == 302 and response["Location"] == new.get_absolute_url()
     assert new.post_count == 2
+
+
+def test_an_anonymous_visitor_of_a_merged_address_is_redirected_too(world, two_threads):
+    source, target, _ = two_threads
+    thread_actions.merge_threads(actor=world.moderator, thread=source, into=target, reason="x")
+    response = Client().get(f"/onderwerp/{source.pk}/")
+    assert response.status_code == 301 and response["Location"] == f"/onderwerp/{target.pk}/"
+    assert Client().get(f"/onderwerp/{target.pk + 1000}/").status_code == 404
+
+
+def test_staff_split_into_another_regions_forum(world, long_thread, after_commit):
+    thread, (_p2, p3, _p4, _p5), writer, _other = long_thread
+    _m, _q, other_forum = _forums(world)
+    with pytest.raises(PermissionDenied):
+        thread_actions.split_thread(actor=world.moderator, thread=thread, post_ids=[p3.pk],
+                                    title="Elders", forum=other_forum, reason="r")
+    assert AuditEntry.objects.filter(action="thread.split", result="denied").exists()
+    with after_commit():
+        new = thread_actions.split_thread(actor=world.staff, thread=thread, post_ids=[p3.pk],
+                                          title="Elders", forum=other_forum, reason="r")
+    assert new.forum == other_forum and new.post_count == 1
+    assert AuditEntry.objects.filter(action="thread.split", result="success",
+                                     region=world.other_region).exists()
+
+
+def test_the_new_notifications_read_as_sentences(world, after_commit):
+    from django.utils import translation
+
+    from notifications.present import describe
+
+    with after_commit():
+        thread_actions.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
+        thread_actions.change_kind(actor=world.moderator, thread=world.thread, kind="question")
+    with translation.override("en"):
+        texts = {n.action: describe(n) for n in told(world.author)}
+    assert texts["pinned"] == "A moderator pinned your thread “Peilbuizen uitlezen”"
+    assert texts["kind_changed"] == \
+        "A moderator changed the kind of your thread “Peilbuizen uitlezen”"
+
+
+def test_form_errors_come_in_the_readers_language(world, client):
+    client.force_login(world.moderator)
+    client.cookies["django_language"] = "nl"
+    response = client.post(_page(world.thread), {"action": "merge", "merge-into": "",
+                                                 "merge-reason": "Getypt"})
+    assert response.status_code == 400
+    assert "Dit veld is verplicht." in response.content.decode()
+    assert "Getypt" in response.content.decode()
