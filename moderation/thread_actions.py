@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,8 +217,7 @@ def change_kind(*, actor: User, thread: Thread, kind: str, reason: str = "") -> 
 
 def allowed_tags(forum: Forum):
     """The tags a thread in this forum may carry: the programme's and its region's."""
-    return Tag.objects.filter(region_id__in=[None, forum.region_id]) if forum.region_id \
-        else Tag.objects.filter(region=None)
+    return Tag.objects.filter(Q(region=None) | Q(region_id=forum.region_id))
 
 
 @refusals_recorded
@@ -306,6 +305,8 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     # Both rows locked, in id order: two merges of the same pair cannot deadlock.
     locked = {t.pk: t for t in Thread.objects.select_related("forum__region", "author")
               .select_for_update(of=("self",)).filter(pk__in=[thread.pk, into.pk]).order_by("pk")}
+    if into.pk not in locked:  # merged or removed meanwhile
+        raise ValidationError({"into": _("There is no thread you moderate with this number.")})
     thread, into = locked[thread.pk], locked[into.pk]
     _check_thread(actor, thread, "thread.merged")
     if not permissions.can_moderate_thread(actor, into):

@@ -611,3 +611,20 @@ def test_form_errors_come_in_the_readers_language(world, client):
     assert response.status_code == 400
     assert "Dit veld is verplicht." in response.content.decode()
     assert "Getypt" in response.content.decode()
+
+
+def test_the_tags_form_offers_programme_and_region_tags_and_saves_them(world, client,
+                                                                      after_commit):
+    ours = Tag.objects.create(region=world.region, slug="grondwater", name="Grondwater")
+    programme = Tag.objects.create(region=None, slug="bodem", name="Bodem")
+    Tag.objects.create(region=world.other_region, slug="dijken", name="Dijken")
+    world.thread.tags.set([programme])
+    client.force_login(world.moderator)
+    page = client.get(_page(world.thread)).content.decode()
+    assert f'value="{programme.pk}" id="id_tags-tags_0" checked' in page
+    assert "Grondwater" in page and "Dijken" not in page
+    with after_commit():
+        response = client.post(_page(world.thread), {"action": "tags",
+                                                     "tags-tags": [ours.pk, programme.pk]})
+    assert response.status_code == 302
+    assert set(world.fresh(world.thread).tags.all()) == {ours, programme}
