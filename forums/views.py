@@ -69,10 +69,11 @@ def thread_detail(request, thread_id: int):
     try:
         return _thread_detail(request, thread_id)
     except Http404:
-        # A thread merged into another keeps its address: it leads there (that page asks who
-        # may see it). Asked only when the thread is not found, so reading costs nothing more.
+        # A thread merged into another keeps its address: it leads there, for whoever may see
+        # that thread. Asked only when the thread is not found: reading costs nothing more.
         target = selectors.merged_into(thread_id=thread_id)
-        if target is None:
+        if target is None or selectors.visible_thread_state(
+                viewer=request.user, thread_id=target) is None:
             raise
         return HttpResponsePermanentRedirect(reverse("forums:thread", args=[target]))
 

@@ -628,3 +628,13 @@ def test_the_tags_form_offers_programme_and_region_tags_and_saves_them(world, cl
                                                      "tags-tags": [ours.pk, programme.pk]})
     assert response.status_code == 302
     assert set(world.fresh(world.thread).tags.all()) == {ours, programme}
+
+
+def test_a_merged_address_does_not_lead_strangers_to_a_members_only_thread(world, client):
+    members, _questions, _other = _forums(world)
+    private = make_thread(forum=members, author=world.member, title="Intern")
+    thread_actions.merge_threads(actor=world.moderator, thread=world.thread, into=private,
+                                 reason="Intern verder")
+    assert Client().get(f"/onderwerp/{world.thread.pk}/").status_code == 404
+    client.force_login(world.member)
+    assert client.get(f"/onderwerp/{world.thread.pk}/").status_code == 301
