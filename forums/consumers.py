@@ -1,5 +1,6 @@
 """The live thread socket: /ws/threads/<id>/ (docs/live-protocol.md)."""
 
+import math
 import time
 
 from channels.db import database_sync_to_async
@@ -122,6 +123,17 @@ class ThreadConsumer(LiveConsumer):
         socket may do (type) follows at once; reading goes on."""
         state = await self._visible_state()
         if state is None:
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+            return
+        _seq, self.can_type, self.label = state
+
+    async def thread_access_changed(self, message):
+        """Sent to the thread's group when it moved to another forum (moderation): a reader who
+        may no longer see it is closed and gets nothing more, not even the `thread.moved`
+        event that follows, nor a replay on a late `resume` (last_seq beyond every sequence)."""
+        state = await self._visible_state()
+        if state is None:
+            self.last_seq = math.inf
             await self.close(code=CloseCode.ACCESS_REVOKED)
             return
         _seq, self.can_type, self.label = state

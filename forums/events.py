@@ -106,6 +106,43 @@ def thread_changed(thread: Thread) -> ThreadEvent:
     })
 
 
+def access_changed(thread_id: int) -> None:
+    """The thread moved to another forum: after commit, every socket of its group asks again
+    whether its reader may still see it, and one that may not is closed and relays nothing
+    more. Call it before recording the event that describes the move, so a reader who lost
+    access is cut off before that event reaches the group."""
+    broadcast.send_on_commit(broadcast.thread_group(thread_id), {"type": "thread.access_changed"})
+
+
+def thread_moved(thread: Thread) -> ThreadEvent:
+    """Ids only: a reader who lost access is cut off by access_changed, sent first."""
+    return record(thread.pk, "thread.moved", {"forum_id": thread.forum_id})
+
+
+def thread_merged(thread_id: int, into: Thread) -> ThreadEvent:
+    """The thread's posts are now in `into`; its readers are offered the way there."""
+    return record(thread_id, "thread.merged", {"into_thread_id": into.pk,
+                                               "url": into.get_absolute_url()})
+
+
+def posts_merged(thread: Thread, *, from_thread_id: int, post_ids: list[int]) -> ThreadEvent:
+    """Posts of another thread were appended: readers reload the page they show (resync)."""
+    return record(thread.pk, "posts.merged", {"from_thread_id": from_thread_id,
+                                              "post_ids": post_ids})
+
+
+def posts_split(thread: Thread, *, into_thread_id: int, post_ids: list[int]) -> ThreadEvent:
+    """Posts left for a new thread and the rest were renumbered: readers reload the page. The
+    earlier events of the moved posts no longer carry their text here (the new thread may be
+    in a forum these readers cannot see): they become `post.moved`, which clients ignore."""
+    for old in ThreadEvent.objects.filter(thread_id=thread.pk, payload__post_id__in=post_ids):
+        old.type = "post.moved"
+        old.payload = {"post_id": old.payload["post_id"], "to_thread_id": into_thread_id}
+        old.save(update_fields=["type", "payload"])
+    return record(thread.pk, "posts.split", {"to_thread_id": into_thread_id,
+                                             "post_ids": post_ids})
+
+
 def events_after(thread_id: int, seq: int, limit: int) -> list[ThreadEvent]:
     return list(ThreadEvent.objects.filter(thread_id=thread_id, seq__gt=seq)
                 .order_by("seq")[:limit])

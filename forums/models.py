@@ -357,3 +357,15 @@ class ThreadEvent(models.Model):
 
     def as_message(self) -> dict:
         return {"type": self.type, "thread_id": self.thread_id, "seq": self.seq, **self.payload}
+
+
+class ThreadRedirect(models.Model):
+    """A thread merged into another (moderation): its address leads to the thread it became
+    part of. Ids are never reused (SQLite AUTOINCREMENT, PostgreSQL sequences)."""
+
+    old_thread_id = models.PositiveBigIntegerField(primary_key=True)
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.old_thread_id} → {self.thread_id}"

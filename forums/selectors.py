@@ -22,6 +22,7 @@ from .models import (
     Tag,
     Thread,
     ThreadRead,
+    ThreadRedirect,
     ThreadSubscription,
 )
 
@@ -79,6 +80,12 @@ def visible_thread_state(*, viewer: User, thread_id: int) -> tuple[int, int] | N
     """(event sequence, last position) of a thread the viewer may see, in one small query."""
     threads = permissions.visible_threads(viewer, Thread.objects.filter(pk=thread_id))
     return threads.values_list("event_seq", "last_position").first()
+
+
+def merged_into(*, thread_id: int) -> int | None:
+    """The thread a merged (gone) thread became part of, or None."""
+    return ThreadRedirect.objects.filter(old_thread_id=thread_id) \
+        .values_list("thread_id", flat=True).first()
 
 
 def get_post(*, viewer: User, post_id: int) -> Post:

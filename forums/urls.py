@@ -15,7 +15,6 @@ urlpatterns = [
     path("onderwerp/<int:thread_id>/reageren/", views.reply, name="reply"),
     path("onderwerp/<int:thread_id>/antwoord/", views.accept_answer, name="accept"),
     path("onderwerp/<int:thread_id>/volgen/", views.watch_thread, name="watch_thread"),
-    path("onderwerp/<int:thread_id>/moderatie/", views.moderate_thread, name="moderate"),
     path("bericht/<int:post_id>/", views.post_redirect, name="post"),
     path("bericht/<int:post_id>/bewerken/", views.edit_post, name="edit_post"),
     path("bericht/<int:post_id>/verwijderen/", views.delete_post, name="delete_post"),

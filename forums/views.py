@@ -5,7 +5,13 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -60,6 +66,19 @@ def forum_detail(request, forum_id: int, slug: str = ""):
 
 
 def thread_detail(request, thread_id: int):
+    try:
+        return _thread_detail(request, thread_id)
+    except Http404:
+        # A thread merged into another keeps its address: it leads there, for whoever may see
+        # that thread. Asked only when the thread is not found: reading costs nothing more.
+        target = selectors.merged_into(thread_id=thread_id)
+        if target is None or selectors.visible_thread_state(
+                viewer=request.user, thread_id=target) is None:
+            raise
+        return HttpResponsePermanentRedirect(reverse("forums:thread", args=[target]))
+
+
+def _thread_detail(request, thread_id: int):
     user = request.user
     if not user.is_authenticated:
         cached = _cached_anonymous_page(request, thread_id)
@@ -409,20 +428,6 @@ def mark_forum_read(request, forum_id: int):
     services.mark_forum_read(user=request.user, forum=forum)
     messages.success(request, _("Everything in this forum is marked as read."))
     return redirect(forum)
-
-
-@login_required
-@require_POST
-def moderate_thread(request, thread_id: int):
-    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
-    action = request.POST.get("action")
-    flags = {"lock": {"is_locked": True}, "unlock": {"is_locked": False},
-             "pin": {"is_pinned": True}, "unpin": {"is_pinned": False}}.get(action)
-    if flags is None:
-        messages.error(request, _("Unknown action."))
-    else:
-        services.set_thread_flags(actor=request.user, thread=thread, **flags)
-    return redirect(thread)
 
 
 def latest(request):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.mfa import has_mfa
 from forums import permissions as forum_permissions
-from forums.models import Post, Thread
+from forums.models import Forum, Post, Thread
 from regions import permissions as region_permissions
 from regions.models import Region, Role
 
@@ -60,6 +60,20 @@ def moderated_regions(user, regions: QuerySet[Region]) -> QuerySet[Region]:
 def can_moderate_thread(user, thread: Thread) -> bool:
     return forum_permissions.can_view_thread(user, thread) and \
         can_moderate(user, thread.forum.region)
+
+
+def can_moderate_forum(user, forum: Forum) -> bool:
+    """Where a moderator may move a thread or split posts to: a forum they see and moderate
+    (a national forum: staff)."""
+    return forum_permissions.can_view_forum(user, forum) and can_moderate(user, forum.region)
+
+
+def moderated_forums(user, forums: QuerySet[Forum]) -> QuerySet[Forum]:
+    """The list filter of can_moderate_forum: forums of the regions the user moderates (all
+    for staff), never archived ones (a move target must be open)."""
+    forums = forum_permissions.visible_forums(user, forums).filter(is_archived=False)
+    ids = moderated_region_ids(user)
+    return forums if ids is None else forums.filter(region_id__in=ids)
 
 
 def can_moderate_post(user, post: Post) -> bool:

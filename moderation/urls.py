@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import thread_views, views
 
 app_name = "moderation"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("bericht/<int:post_id>/melden/", views.flag_post, name="flag"),
     path("bericht/<int:post_id>/actie/", views.post_action, name="post_action"),
     path("bericht/<int:post_id>/bewerken/", views.edit_post, name="edit_post"),
+    path("onderwerp/<int:thread_id>/", thread_views.thread_panel, name="thread"),
+    path("onderwerp/<int:thread_id>/splitsen/", thread_views.split_thread, name="split"),
     path("lid/<str:username>/", views.member, name="member"),
     path("schorsing/<int:suspension_id>/opheffen/", views.lift_suspension, name="lift"),
 ]

@@ -164,6 +164,34 @@
     });
   }
 
+  // Moderation moved, merged or split the thread: a notice, never a jump away from a reply
+  // being typed. Merged: the posts are in another thread now, the notice leads there.
+  function notice(message, href, linkText) {
+    var el = root.querySelector("[data-live-moved]");
+    if (!el) {
+      el = document.createElement("p");
+      el.className = "alert alert--warning";
+      el.dataset.liveMoved = "1";
+      el.setAttribute("role", "status");
+      root.parentNode.insertBefore(el, root.nextSibling);
+    }
+    el.textContent = message + " ";
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = linkText;
+      el.appendChild(link);
+    }
+  }
+
+  function onThreadMerged(event) {
+    var url = String(event.url || "");
+    if (url.charAt(0) !== "/" || url.charAt(1) === "/") url = "/onderwerp/" + parseInt(event.into_thread_id, 10) + "/";
+    notice(text("Merged"), url, text("GoToMerged"));
+    var reply = document.getElementById("reply");
+    if (reply) reply.hidden = true;
+  }
+
   function onPresence(event) {
     var names = event.readers.map(function (r) { return r.name; });
     var parts = names.slice();
@@ -211,6 +239,9 @@
       case "post.created": onPostCreated(event); break;
       case "post.edited": case "post.deleted": case "post.reactions": case "post.hidden": case "post.restored": replacePost(event); break;
       case "thread.updated": onThreadUpdated(event); break;
+      case "thread.moved": notice(text("Moved"), window.location.pathname, text("ReloadMoved")); break;
+      case "thread.merged": onThreadMerged(event); break;
+      case "posts.merged": case "posts.split": resync(); break;
       case "presence": onPresence(event); break;
       case "typing": onTyping(event); break;
       case "resync": resync(); break;
