@@ -65,7 +65,7 @@ class SearchPage:
 
 def index_post(post: Post) -> None:
     """(Re)write the post's document; a deleted or hidden post is taken out instead."""
-    if post.is_deleted or post.is_hidden:
+    if post.is_deleted or post.is_hidden or post.is_pending:
         remove_post(post)
         return
     thread = post.thread

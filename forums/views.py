@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +22,8 @@ from .forms import EditPostForm, ReplyForm, ThreadForm
 from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Post, Reaction, Thread, ThreadSubscription
 from .rendering import quote_markdown
 
+WAITING_MESSAGE = gettext_lazy("Thank you. As a new member, your first posts in this region "
+                               "wait for a moderator’s approval before others see them.")
 REACTION_KINDS = [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices]
 
 
@@ -208,6 +210,8 @@ def _thread_context(request, thread, number: int, reply_form):
         "can_watch": permissions.can_watch(user, thread),
         "watch_level": selectors.watch_level(viewer=user, thread=thread),
         "locked_for_me": thread.is_locked and not is_moderator,
+        "waiting_posts": selectors.list_waiting_posts(viewer=user, thread=thread)
+        if number == num_pages else [],
     }
 
 
@@ -243,6 +247,8 @@ def new_thread(request, forum_id: int):
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
+            if thread.is_pending:
+                messages.info(request, WAITING_MESSAGE)
             return redirect(thread)
     return render(request, "forums/new_thread.html", {"forum": forum, "form": form})
 
@@ -272,6 +278,8 @@ def reply(request, thread_id: int):
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
+            if post.is_pending:
+                messages.info(request, WAITING_MESSAGE)
             return HttpResponseRedirect(
                 f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
     thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)

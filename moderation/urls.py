@@ -15,6 +15,7 @@ urlpatterns = [
     path("bericht/<int:post_id>/melden/", views.flag_post, name="flag"),
     path("bericht/<int:post_id>/actie/", views.post_action, name="post_action"),
     path("bericht/<int:post_id>/bewerken/", views.edit_post, name="edit_post"),
+    path("bericht/<int:post_id>/goedkeuren/", views.waiting_action, name="waiting_action"),
     path("lid/<str:username>/", views.member, name="member"),
     path("schorsing/<int:suspension_id>/opheffen/", views.lift_suspension, name="lift"),
 ]

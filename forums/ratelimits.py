@@ -1,0 +1,81 @@
+"""How often a member may post, counted from the database (the database is the truth: no cache
+to lose or to disagree between processes). forums.services asks here before every new post and
+thread, so pages, fetch posting and any other entry point obey the same limits.
+
+settings.FORUM_POSTS_PER_MINUTE: posts (replies and new threads) per user per minute.
+settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR: new threads per hour for accounts younger than
+settings.FORUM_NEW_ACCOUNT_HOURS. A limit of 0 switches it off.
+
+A refusal is a ValidationError (the form keeps what was typed) saying when posting works again.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .models import Post, Thread
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+def _again_at(created: list[datetime], limit: int, window: timedelta) -> datetime | None:
+    """When the oldest of the last `limit` writes leaves the window, or None when fewer than
+    `limit` writes fall inside it. `created` is newest first, at most `limit` long."""
+    if limit <= 0 or len(created) < limit:
+        return None
+    return created[limit - 1] + window
+
+
+def _refuse(message: str, at: datetime, **params) -> ValidationError:
+    # Rounded up to the next minute: "at 14:32" must not arrive before it is true.
+    local = timezone.localtime(at)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + MINUTE
+    return ValidationError(message % {"time": time_format(local, "H:i"), **params},
+                           code="rate_limited")
+
+
+def post_available_at(user: User, *, now: datetime | None = None) -> datetime | None:
+    limit = settings.FORUM_POSTS_PER_MINUTE
+    if limit <= 0:
+        return None
+    now = now or timezone.now()
+    created = list(Post.objects.filter(author=user, created_at__gt=now - MINUTE)
+                   .order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    return _again_at(created, limit, MINUTE)
+
+
+def thread_available_at(user: User, *, now: datetime | None = None) -> datetime | None:
+    limit = settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR
+    now = now or timezone.now()
+    young = user.date_joined > now - timedelta(hours=settings.FORUM_NEW_ACCOUNT_HOURS)
+    if limit <= 0 or not young:
+        return None
+    created = list(Thread.objects.filter(author=user, created_at__gt=now - HOUR)
+                   .order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    return _again_at(created, limit, HOUR)
+
+
+def check_post(user: User) -> None:
+    """Raises ValidationError when the user has posted too often in the last minute."""
+    at = post_available_at(user)
+    if at is not None:
+        raise _refuse(_("You have posted %(n)d messages in the last minute. You can post again "
+                        "at %(time)s."), at, n=settings.FORUM_POSTS_PER_MINUTE)
+
+
+def check_new_thread(user: User) -> None:
+    """A new thread is also a post: both limits apply."""
+    at = thread_available_at(user)
+    if at is not None:
+        raise _refuse(_("New accounts start at most %(n)d threads an hour. You can start a "
+                        "new thread again at %(time)s."), at,
+                      n=settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR)
+    check_post(user)
