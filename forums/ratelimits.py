@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -42,25 +43,34 @@ def _refuse(message: str, at: datetime, **params) -> ValidationError:
                            code="rate_limited")
 
 
-def post_available_at(user: User, *, now: datetime | None = None) -> datetime | None:
+def _available_at(model, user: User, limit: int, window: timedelta) -> datetime | None:
+    def recent() -> list[datetime]:
+        since = timezone.now() - window
+        return list(model.objects.filter(author=user, created_at__gt=since)
+                    .order_by("-created_at").values_list("created_at", flat=True)[:limit])
+
+    created = recent()
+    if len(created) >= limit - 1 and transaction.get_connection().in_atomic_block:
+        # One short of the limit: two requests at once could both pass. Take the author's row
+        # lock (held until the caller's transaction ends) and count again, so they queue.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        created = recent()
+    return _again_at(created, limit, window)
+
+
+def post_available_at(user: User) -> datetime | None:
     limit = settings.FORUM_POSTS_PER_MINUTE
     if limit <= 0:
         return None
-    now = now or timezone.now()
-    created = list(Post.objects.filter(author=user, created_at__gt=now - MINUTE)
-                   .order_by("-created_at").values_list("created_at", flat=True)[:limit])
-    return _again_at(created, limit, MINUTE)
+    return _available_at(Post, user, limit, MINUTE)
 
 
-def thread_available_at(user: User, *, now: datetime | None = None) -> datetime | None:
+def thread_available_at(user: User) -> datetime | None:
     limit = settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR
-    now = now or timezone.now()
-    young = user.date_joined > now - timedelta(hours=settings.FORUM_NEW_ACCOUNT_HOURS)
+    young = user.date_joined > timezone.now() - timedelta(hours=settings.FORUM_NEW_ACCOUNT_HOURS)
     if limit <= 0 or not young:
         return None
-    created = list(Thread.objects.filter(author=user, created_at__gt=now - HOUR)
-                   .order_by("-created_at").values_list("created_at", flat=True)[:limit])
-    return _again_at(created, limit, HOUR)
+    return _available_at(Thread, user, limit, HOUR)
 
 
 def check_post(user: User) -> None:
