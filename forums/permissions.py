@@ -90,12 +90,17 @@ def can_view_thread(user, thread: Thread) -> bool:
     return can_view_forum(user, thread.forum) and can_view_waiting(user, thread, thread.forum)
 
 
-def visible_posts(user, posts: QuerySet[Post]) -> QuerySet[Post]:
+def visible_posts(user, posts: QuerySet[Post], *, waiting: bool = True) -> QuerySet[Post]:
+    """waiting=False: the caller's rows never hold waiting posts or threads (the search index
+    does not: forums.search.index_post leaves them out), so that rule stays out of the query;
+    on PostgreSQL it can cost the search its full-text index."""
     if _is_staff(user):
         return posts
+    posts = posts.filter(_forum_q(user, "thread__forum__"), thread__forum__is_archived=False)
+    if not waiting:
+        return posts
     region = "thread__forum__region_id"
-    return posts.filter(_forum_q(user, "thread__forum__"), _waiting_q(user, "thread__", region),
-                        _waiting_q(user, "", region), thread__forum__is_archived=False)
+    return posts.filter(_waiting_q(user, "thread__", region), _waiting_q(user, "", region))
 
 
 def can_view_post(user, post: Post) -> bool:

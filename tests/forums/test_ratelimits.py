@@ -169,3 +169,12 @@ def test_the_refusal_is_marked_as_a_rate_limit_in_the_readers_language(forum, th
         forum_services.create_post(actor=member, thread=thread, body="Elf")
     assert refused.value.code == "rate_limited"
     assert "You have posted 10 messages in the last minute." in refused.value.messages[0]
+
+
+def test_the_demo_conversation_loads_with_the_limits_and_the_guard_on(settings):
+    from django.core.management import call_command
+
+    settings.MODERATION_NEW_MEMBER_GUARD = True
+    call_command("load_demo", verbosity=0)
+    assert Post.objects.exists()
+    assert not Post.objects.filter(is_pending=True).exists()
