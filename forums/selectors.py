@@ -191,16 +191,18 @@ def thread_page(*, thread: Thread, page: int) -> ThreadPage:
                       has_previous=page > 1, has_next=page < num_pages)
 
 
-def list_waiting_posts(*, viewer: User, thread: Thread) -> list[Post]:
-    """The viewer's own posts in the thread waiting for approval (moderators find everyone's
+def list_waiting_posts(*, viewer: User, thread: Thread, is_moderator: bool = False) -> list[Post]:
+    """Posts in the thread waiting for approval that the page shows the viewer: their own; in a
+    thread that itself waits, its moderators see its opening post too (otherwise they decide
     in the review queue). Never part of the shared page fragments."""
     if not viewer.is_authenticated:
         return []
-    if hasattr(thread, "reader_waiting") and not thread.reader_waiting:
-        return []  # get_thread(with_reader_state=True) asked already
-    return list(Post.objects.filter(thread=thread, author=viewer, is_pending=True,
-                                    is_deleted=False)
-                .select_related("author__profile").order_by("created_at", "pk"))
+    posts = Post.objects.filter(thread=thread, is_pending=True, is_deleted=False)
+    if not (is_moderator and thread.is_pending):
+        if hasattr(thread, "reader_waiting") and not thread.reader_waiting:
+            return []  # get_thread(with_reader_state=True) asked already
+        posts = posts.filter(author=viewer)
+    return list(posts.select_related("author__profile").order_by("created_at", "pk"))
 
 
 def accepted_answer(*, thread: Thread) -> Post | None:

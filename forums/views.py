@@ -5,7 +5,7 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -89,7 +89,8 @@ def thread_detail(request, thread_id: int):
         initial = {}
         quote_id = request.GET.get("quote", "")
         if quote_id.isdigit():
-            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False, is_hidden=False) \
+            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False, is_hidden=False,
+                                         is_pending=False) \
                 .select_related("author__profile").first()
             if quoted:
                 initial = {"body": quote_markdown(author_name=quoted.author.display_name,
@@ -210,7 +211,8 @@ def _thread_context(request, thread, number: int, reply_form):
         "can_watch": permissions.can_watch(user, thread),
         "watch_level": selectors.watch_level(viewer=user, thread=thread),
         "locked_for_me": thread.is_locked and not is_moderator,
-        "waiting_posts": selectors.list_waiting_posts(viewer=user, thread=thread)
+        "waiting_posts": selectors.list_waiting_posts(viewer=user, thread=thread,
+                                                      is_moderator=is_moderator)
         if number == num_pages else [],
     }
 
@@ -278,10 +280,13 @@ def reply(request, thread_id: int):
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
+            location = f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}"
             if post.is_pending:
                 messages.info(request, WAITING_MESSAGE)
-            return HttpResponseRedirect(
-                f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+                if request.headers.get("X-Requested-With") == "fetch":
+                    # No live echo comes for a waiting post: the page loads it, with the notice.
+                    return JsonResponse({"location": location}, status=202)
+            return HttpResponseRedirect(location)
     thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
     return render(request, "forums/thread.html",
                   _thread_context(request, thread, thread.page_count, form), status=400)

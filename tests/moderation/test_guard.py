@@ -381,3 +381,58 @@ def test_member_page_offers_vouching_in_the_moderators_regions(world, client):
     client.post(url, {"action": "unvouch", "vouch-region": world.region.slug})
     assert not Vouch.objects.exists()
     assert AuditEntry.objects.filter(action="user.unvouched").exists()
+
+
+# --- One rule for lists and objects ----------------------------------------------------------
+
+@pytest.mark.parametrize("who, sees", [
+    ("anonymous", False), ("member", False), ("outsider", False), ("other_moderator", False),
+    ("moderator_without_mfa", False), ("newcomer", True), ("moderator", True), ("staff", True),
+])
+def test_a_waiting_thread_and_post_are_seen_alike_in_lists_and_objects(world, who, sees):
+    from django.contrib.auth.models import AnonymousUser
+
+    from forums import permissions as forum_permissions
+
+    newcomer = make_member(region=world.region)
+    viewers = {
+        "anonymous": AnonymousUser(), "newcomer": newcomer,
+        "moderator_without_mfa": make_member(region=world.region, role=Role.MODERATOR,
+                                             user=make_user()),
+    }
+    viewer = viewers.get(who) or getattr(world, who)
+    thread = forum_services.create_thread(actor=newcomer, forum=world.thread.forum, title="Kwel",
+                                          body=BODY)
+    reply = _reply(world, newcomer, "Een wachtend antwoord")
+    opening = thread.posts.get()
+    threads = forum_permissions.visible_threads(viewer, Thread.objects.all())
+    posts = forum_permissions.visible_posts(viewer, Post.objects.all())
+    assert (thread in threads) is sees
+    assert forum_permissions.can_view_thread(viewer, thread) is sees
+    for post in (opening, reply):
+        assert (post in posts) is sees
+        assert forum_permissions.can_view_post(viewer, post) is sees
+    # The published thread and its posts stay visible to everyone who could read them.
+    assert world.thread in threads and world.post in posts
+
+
+def test_a_moderator_sees_a_waiting_threads_opening_post_on_its_page(world, client):
+    newcomer = make_member(region=world.region)
+    thread = forum_services.create_thread(actor=newcomer, forum=world.thread.forum, title="Kwel",
+                                          body=BODY)
+    client.force_login(world.moderator)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert "kwelwater" in page and "review queue" in page
+
+
+def test_a_waiting_reply_posted_through_fetch_sends_the_page_to_load_it(world, client):
+    newcomer = make_member(region=world.region)
+    client.force_login(newcomer)
+    response = client.post(reverse("forums:reply", args=[world.thread.pk]),
+                           {"body": BODY, "idempotency_key": "f1"},
+                           headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 202
+    post = Post.objects.get(author=newcomer)
+    assert response.json()["location"].endswith(f"#post-{post.pk}")
+    page = client.get(response.json()["location"]).content.decode()
+    assert "kwelwater" in page and "Waiting for a moderator’s approval." in page
