@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import time_format
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 
@@ -77,15 +77,20 @@ def check_post(user: User) -> None:
     """Raises ValidationError when the user has posted too often in the last minute."""
     at = post_available_at(user)
     if at is not None:
-        raise _refuse(_("You have posted %(n)d messages in the last minute. You can post again "
-                        "at %(time)s."), at, n=settings.FORUM_POSTS_PER_MINUTE)
+        n = settings.FORUM_POSTS_PER_MINUTE
+        raise _refuse(ngettext("You have posted %(n)d message in the last minute. You can post "
+                               "again at %(time)s.",
+                               "You have posted %(n)d messages in the last minute. You can post "
+                               "again at %(time)s.", n), at, n=n)
 
 
 def check_new_thread(user: User) -> None:
     """A new thread is also a post: both limits apply."""
     at = thread_available_at(user)
     if at is not None:
-        raise _refuse(_("New accounts start at most %(n)d threads an hour. You can start a "
-                        "new thread again at %(time)s."), at,
-                      n=settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR)
+        n = settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR
+        raise _refuse(ngettext("New accounts start at most %(n)d thread an hour. You can start "
+                               "a new thread again at %(time)s.",
+                               "New accounts start at most %(n)d threads an hour. You can start "
+                               "a new thread again at %(time)s.", n), at, n=n)
     check_post(user)

@@ -65,11 +65,6 @@ def list_waiting_posts(*, region_ids: set[int] | None) -> QuerySet[Post]:
         .order_by("created_at", "pk")
 
 
-def _label(post: Post) -> str:
-    kind = _("new thread") if post.thread.is_pending else _("reply")
-    return f"{kind} · {post.thread.title}"[:300]
-
-
 @refusals_recorded
 @transaction.atomic
 def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
@@ -79,10 +74,10 @@ def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
     if not permissions.can_moderate_post(actor, post):
         raise _refuse(actor, "post.approved", post, region)
     reason = _clean_reason(reason, required=False)
-    label = _label(post)
+    opens_thread = post.thread.is_pending
     post = forum_services.approve_post(actor=actor, post=post)
     record(actor=actor, action="post.approved", obj=post, region=region, reason=reason,
-           object_label=label)
+           after={"position": post.position, "thread_published": opens_thread})
     _notify("approved", actor=actor, recipient=post.author, reason=reason, post=post,
             thread=post.thread, region=region)
     queue_changed(post.thread.forum.region_id)
@@ -98,10 +93,9 @@ def decline_post(*, actor: User, post: Post, reason: str) -> Post:
     if not permissions.can_moderate_post(actor, post):
         raise _refuse(actor, "post.declined", post, region)
     reason = _clean_reason(reason)
-    label = _label(post)
     post = forum_services.decline_post(actor=actor, post=post)
     record(actor=actor, action="post.declined", obj=post, region=region, reason=reason,
-           object_label=label)
+           after={"thread_declined": post.thread.is_declined})
     _notify("declined", actor=actor, recipient=post.author, reason=reason, post=post,
             thread=post.thread, region=region)
     queue_changed(post.thread.forum.region_id)

@@ -178,3 +178,22 @@ def test_the_demo_conversation_loads_with_the_limits_and_the_guard_on(settings):
     call_command("load_demo", verbosity=0)
     assert Post.objects.exists()
     assert not Post.objects.filter(is_pending=True).exists()
+
+
+def test_posts_waiting_for_approval_count_towards_the_limit(forum, thread, settings):
+    settings.MODERATION_NEW_MEMBER_GUARD = True
+    newcomer = _old_account(make_member(region=forum.region))
+    for n in range(10):
+        assert forum_services.create_post(actor=newcomer, thread=thread,
+                                          body=f"Bericht {n}").is_pending
+    with pytest.raises(ValidationError):
+        forum_services.create_post(actor=newcomer, thread=thread, body="Elf")
+
+
+def test_one_allowed_post_reads_in_the_singular(forum, thread, settings):
+    settings.FORUM_POSTS_PER_MINUTE = 1
+    member = _old_account(make_member(region=forum.region))
+    forum_services.create_post(actor=member, thread=thread, body="Eén")
+    with pytest.raises(ValidationError) as refused:
+        forum_services.create_post(actor=member, thread=thread, body="Twee")
+    assert "You have posted 1 message in the last minute." in refused.value.messages[0]

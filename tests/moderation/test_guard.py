@@ -200,8 +200,12 @@ def test_approving_a_reply_publishes_it_as_a_new_post_is_published(
     newcomer = make_member(region=world.region)
     post = _reply(world, newcomer)
     thread_before = _counters(world.thread)
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         guard.approve_post(actor=world.moderator, post=post, reason="Welkom!")
+    # Open review queues refresh.
+    assert (broadcast.moderation_group(world.region.pk),
+            {"type": "queue.changed", "region_id": world.region.pk}) in broadcasts
     post.refresh_from_db()
     world.thread.refresh_from_db()
     assert not post.is_pending and post.position == thread_before[1] + 1
@@ -222,7 +226,8 @@ def test_approving_a_reply_publishes_it_as_a_new_post_is_published(
     assert told.action == "approved" and told.reason == "Welkom!"
     entry = AuditEntry.objects.get(action="post.approved")
     assert entry.actor == world.moderator and entry.object_id == post.pk
-    assert entry.region == world.region
+    assert entry.region == world.region and entry.reason == "Welkom!"
+    assert entry.object_label.startswith(f"#{post.position} · ")
     assert search.search(viewer=world.member, query="kwelwater").total == 1
     assert queue_count(viewer=world.moderator) == 0
 
