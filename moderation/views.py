@@ -149,7 +149,10 @@ def post_action(request, post_id: int):
         return gate
     action = POST_ACTIONS.get(request.POST.get("action", ""))
     form = ReasonForm(request.POST)
-    if action is None:
+    if post.is_pending:
+        messages.error(request, _("This post is waiting for approval: approve or decline it in "
+                                  "the review queue."))
+    elif action is None:
         messages.error(request, _("Unknown action."))
     elif not form.is_valid():
         messages.error(request, _("A reason has at most 1000 characters."))

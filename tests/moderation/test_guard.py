@@ -441,3 +441,14 @@ def test_a_waiting_reply_posted_through_fetch_sends_the_page_to_load_it(world, c
     assert response.json()["location"].endswith(f"#post-{post.pk}")
     page = client.get(response.json()["location"]).content.decode()
     assert "kwelwater" in page and "Waiting for a moderator’s approval." in page
+
+
+def test_the_other_post_actions_leave_a_waiting_post_to_the_queue(world, client):
+    post = _reply(world, make_member(region=world.region))
+    client.force_login(world.moderator)
+    for action in ("hide", "delete"):
+        response = client.post(reverse("moderation:post_action", args=[post.pk]),
+                               {"action": action, "reason": "Spam"})
+        assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.is_pending and not post.is_deleted and not post.is_hidden
