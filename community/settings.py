@@ -179,6 +179,14 @@ else:
 # threads, reports, reactions) beyond this are dropped; decisions about you never are.
 NOTIFICATIONS_HOURLY_CAP = int(os.environ.get("NOTIFICATIONS_HOURLY_CAP", "60"))
 
+# Posting limits, counted from the database (forums/ratelimits.py); 0 switches one off.
+FORUM_POSTS_PER_MINUTE = env_int("FORUM_POSTS_PER_MINUTE", 10)
+FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = env_int("FORUM_NEW_ACCOUNT_THREADS_PER_HOUR", 3)
+FORUM_NEW_ACCOUNT_HOURS = env_int("FORUM_NEW_ACCOUNT_HOURS", 24)
+# A new member's first posts in a region wait for a moderator (moderation/guard.py); how many
+# is each region's moderation setting. False switches the guard off everywhere.
+MODERATION_NEW_MEMBER_GUARD = env_bool("MODERATION_NEW_MEMBER_GUARD", True)
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if env_bool("TASKS_IMMEDIATE", not DATABASE_URL):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -78,7 +78,9 @@ def post_created(post: Post, thread: Thread, *, seq: int, **extra) -> ThreadEven
                                                            extra), seq=seq)
 
 
-def post_changed(post: Post, thread: Thread, type: str, **extra) -> ThreadEvent:
+def post_changed(post: Post, thread: Thread, type: str, **extra) -> ThreadEvent | None:
+    if post.is_pending:  # readers never saw it: nothing to tell them
+        return None
     reactions = Reaction.objects.select_related("user__profile").order_by("created_at")
     post = Post.objects.select_related("author__profile").prefetch_related(
         Prefetch("reactions", queryset=reactions)).get(pk=post.pk)

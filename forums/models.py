@@ -127,6 +127,11 @@ class Thread(models.Model):
     )
     # Per-thread monotonic sequence of live events (docs/live-protocol.md).
     event_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # A new member's thread waiting for a moderator (moderation/guard.py): only its author and
+    # the region's moderators see it, and it counts nowhere until approved. Declined: it stays
+    # out for good (its author still sees it, with the reason in their notification).
+    is_pending = models.BooleanField(_("waiting for approval"), default=False)
+    is_declined = models.BooleanField(_("declined"), default=False)
 
     objects = ThreadQuerySet.as_manager()
 
@@ -179,8 +184,9 @@ class Post(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
     )
-    # 1-based place in the thread: page = (position - 1) // POSTS_PER_PAGE + 1.
-    position = models.PositiveIntegerField()
+    # 1-based place in the thread: page = (position - 1) // POSTS_PER_PAGE + 1. Empty while the
+    # post waits for approval: it gets its place when it is published.
+    position = models.PositiveIntegerField(null=True, blank=True)
     body = models.TextField(_("message"), max_length=20000)
     html = models.TextField(editable=False)
     quote_of = models.ForeignKey(
@@ -204,6 +210,9 @@ class Post(models.Model):
     )
     # Shown under a post a moderator edited, to everyone.
     moderator_note = models.CharField(max_length=500, blank=True)
+    # A new member's post waiting for a moderator (moderation/guard.py): no place in the thread,
+    # no counters, events, search entry or notifications until approved. Declined: also deleted.
+    is_pending = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("post")
@@ -216,7 +225,12 @@ class Post(models.Model):
                 name="post_idempotency",
             ),
         ]
-        indexes = [models.Index(fields=["author", "-created_at"], name="post_author")]
+        indexes = [
+            models.Index(fields=["author", "-created_at"], name="post_author"),
+            # The review queue's "waiting for approval" section: few rows, read often.
+            models.Index(fields=["created_at"], name="post_pending",
+                         condition=models.Q(is_pending=True)),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.position} in {self.thread_id}"
@@ -226,6 +240,8 @@ class Post(models.Model):
 
     @property
     def page(self) -> int:
+        if self.position is None:  # waiting for approval: its author sees it on the last page
+            return self.thread.page_count
         return (self.position - 1) // POSTS_PER_PAGE + 1
 
 

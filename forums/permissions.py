@@ -54,20 +54,58 @@ def can_view_forum(user, forum: Forum) -> bool:
     return False
 
 
+def _moderated_region_ids(user) -> list[int]:
+    """Regions whose waiting posts the user sees as a moderator (with MFA). Members without
+    a moderator role ask nothing more than their (cached) roles."""
+    if not user.is_authenticated:
+        return []
+    ids = [rid for rid, role in region_permissions.member_roles(user).items()
+           if role == Role.MODERATOR]
+    return ids if ids and has_mfa(user) else []
+
+
+def _waiting_q(user, prefix: str, region_field: str) -> Q:
+    """Published, or waiting for approval and the user is its author or a moderator there."""
+    published = Q(**{f"{prefix}is_pending": False})
+    if not user.is_authenticated:
+        return published
+    return published | Q(**{f"{prefix}author": user}) | Q(
+        **{f"{region_field}__in": _moderated_region_ids(user)})
+
+
+def can_view_waiting(user, obj: Thread | Post, forum: Forum) -> bool:
+    """A thread or post waiting for approval: its author and the region's moderators."""
+    return not obj.is_pending or (user.is_authenticated and obj.author_id == user.pk) \
+        or is_moderator(user, forum)
+
+
 def visible_threads(user, threads: QuerySet[Thread]) -> QuerySet[Thread]:
     if _is_staff(user):
         return threads
-    return threads.filter(_forum_q(user, "forum__"), forum__is_archived=False)
+    return threads.filter(_forum_q(user, "forum__"), _waiting_q(user, "", "forum__region_id"),
+                          forum__is_archived=False)
 
 
 def can_view_thread(user, thread: Thread) -> bool:
-    return can_view_forum(user, thread.forum)
+    return can_view_forum(user, thread.forum) and can_view_waiting(user, thread, thread.forum)
 
 
-def visible_posts(user, posts: QuerySet[Post]) -> QuerySet[Post]:
+def visible_posts(user, posts: QuerySet[Post], *, waiting: bool = True) -> QuerySet[Post]:
+    """waiting=False: the caller's rows never hold waiting posts or threads (the search index
+    does not: forums.search.index_post leaves them out), so that rule stays out of the query;
+    on PostgreSQL it can cost the search its full-text index."""
     if _is_staff(user):
         return posts
-    return posts.filter(_forum_q(user, "thread__forum__"), thread__forum__is_archived=False)
+    posts = posts.filter(_forum_q(user, "thread__forum__"), thread__forum__is_archived=False)
+    if not waiting:
+        return posts
+    region = "thread__forum__region_id"
+    return posts.filter(_waiting_q(user, "thread__", region), _waiting_q(user, "", region))
+
+
+def can_view_post(user, post: Post) -> bool:
+    return can_view_thread(user, post.thread) and \
+        can_view_waiting(user, post, post.thread.forum)
 
 
 # Checks higher apps register (moderation: suspensions) that can bar a user from taking part in
@@ -81,6 +119,15 @@ participation_resets: list = []
 def reset_participation_cache(user) -> None:
     for reset in participation_resets:
         reset(user)
+
+
+# Checks higher apps register (moderation: the new-member guard): does this user's new post in
+# this forum wait for a moderator's approval? Each returns True to hold it.
+approval_checks: list = []
+
+
+def must_wait_for_approval(user, forum: Forum) -> bool:
+    return any(check(user, forum) for check in approval_checks)
 
 
 def participation_barred(user, forum: Forum) -> str | None:
@@ -138,13 +185,14 @@ def holds_reporter_role(user, forum: Forum) -> bool:
 
 
 def can_reply(user, thread: Thread) -> bool:
-    if not can_take_part(user, thread.forum):
+    if thread.is_pending or not can_take_part(user, thread.forum):
         return False
     return not thread.is_locked or is_moderator(user, thread.forum)
 
 
 def can_edit_post(user, post: Post) -> bool:
-    if post.is_deleted or not can_view_thread(user, post.thread):
+    # A waiting post is decided on as it was written: approved or declined, not edited.
+    if post.is_deleted or post.is_pending or not can_view_thread(user, post.thread):
         return False
     if is_moderator(user, post.thread.forum):
         return True
@@ -159,7 +207,8 @@ def can_delete_post(user, post: Post) -> bool:
 
 
 def can_react(user, post: Post) -> bool:
-    return not post.is_deleted and not post.is_hidden and can_take_part(user, post.thread.forum)
+    return not post.is_deleted and not post.is_hidden and not post.is_pending \
+        and can_take_part(user, post.thread.forum)
 
 
 def can_view_history(user, post: Post) -> bool:

@@ -65,7 +65,7 @@ class SearchPage:
 
 def index_post(post: Post) -> None:
     """(Re)write the post's document; a deleted or hidden post is taken out instead."""
-    if post.is_deleted or post.is_hidden:
+    if post.is_deleted or post.is_hidden or post.is_pending:
         remove_post(post)
         return
     thread = post.thread
@@ -135,7 +135,8 @@ def search(*, viewer, query: str, region=None, forum=None, kind: str | None = No
         posts = posts.filter(created_at__gte=_start_of(date_from))
     if date_to is not None:
         posts = posts.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
-    posts = permissions.visible_posts(viewer, posts)
+    # Waiting posts (and threads) are never in the index, so their rule is left out here.
+    posts = permissions.visible_posts(viewer, posts, waiting=False)
     try:
         allowed = posts.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:

@@ -53,6 +53,10 @@ _READER_POSITION_SQL = ("SELECT last_read_position FROM forums_threadread "
                         "WHERE thread_id = forums_thread.id AND user_id = %s")
 _READER_WATCH_LEVEL_SQL = ("SELECT level FROM forums_threadsubscription "
                            "WHERE thread_id = forums_thread.id AND user_id = %s")
+# Whether the reader has posts here waiting for approval (nearly always not: then the page asks
+# nothing more about them).
+_READER_WAITING_SQL = ("SELECT 1 FROM forums_post WHERE thread_id = forums_thread.id "
+                       "AND author_id = %s AND is_pending = %s AND is_deleted = %s LIMIT 1")
 
 
 def get_thread(*, viewer: User, thread_id: int, with_reader_state: bool = False) -> Thread:
@@ -67,6 +71,7 @@ def get_thread(*, viewer: User, thread_id: int, with_reader_state: bool = False)
         threads = threads.annotate(
             reader_position=RawSQL(_READER_POSITION_SQL, (viewer.pk,)),  # noqa: S611
             reader_watch_level=RawSQL(_READER_WATCH_LEVEL_SQL, (viewer.pk,)),  # noqa: S611
+            reader_waiting=RawSQL(_READER_WAITING_SQL, (viewer.pk, True, False)),  # noqa: S611
         )
     thread = threads.filter(pk=thread_id).first()
     # The object check states the same rule as visible_threads (the permission matrix runs
@@ -191,6 +196,20 @@ def thread_page(*, thread: Thread, page: int) -> ThreadPage:
         post.thread = thread  # the page's thread, not one query per post
     return ThreadPage(posts=posts, number=page, num_pages=num_pages,
                       has_previous=page > 1, has_next=page < num_pages)
+
+
+def list_waiting_posts(*, viewer: User, thread: Thread, is_moderator: bool = False) -> list[Post]:
+    """Posts in the thread waiting for approval that the page shows the viewer: their own; in a
+    thread that itself waits, its moderators see its opening post too (otherwise they decide
+    in the review queue). Never part of the shared page fragments."""
+    if not viewer.is_authenticated:
+        return []
+    posts = Post.objects.filter(thread=thread, is_pending=True, is_deleted=False)
+    if not (is_moderator and thread.is_pending):
+        if hasattr(thread, "reader_waiting") and not thread.reader_waiting:
+            return []  # get_thread(with_reader_state=True) asked already
+        posts = posts.filter(author=viewer)
+    return list(posts.select_related("author__profile").order_by("created_at", "pk"))
 
 
 def accepted_answer(*, thread: Thread) -> Post | None:

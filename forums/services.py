@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from regions.models import Region
 
-from . import events, permissions, rendering, search, signals
+from . import events, permissions, ratelimits, rendering, search, signals
 from .models import (
     Forum,
     ForumRead,
@@ -155,33 +155,45 @@ def _existing_post(author: User, key: str) -> Post | None:
 
 
 def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
-              quote_of: Post | None = None) -> Post:
+              quote_of: Post | None = None, held: bool = False) -> Post:
     """Append a post at the next position; the caller holds the thread row lock (or created
-    the thread in this transaction), so `thread` is current, its event_seq included."""
+    the thread in this transaction), so `thread` is current, its event_seq included.
+
+    held: the post waits for a moderator's approval (moderation/guard.py). It is written
+    without a place in the thread and touches no counter, event or search entry until
+    `approve_post` publishes it."""
     html, mentioned = _render(body)
-    now = timezone.now()
-    position = thread.last_position + 1
     post = Post.objects.create(
-        thread=thread, author=author, position=position, body=body, html=html,
-        quote_of=quote_of, idempotency_key=idempotency_key[:64],
+        thread=thread, author=author, position=None if held else thread.last_position + 1,
+        body=body, html=html, quote_of=quote_of, idempotency_key=idempotency_key[:64],
+        is_pending=held,
     )
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in mentioned])
+    if not held:
+        _publish(post, thread)
+    return post
+
+
+def _publish(post: Post, thread: Thread) -> None:
+    """The post takes its place at the end of the thread: counters, last post, search, live
+    event. The caller holds the thread row lock; post.position is already set."""
+    now = timezone.now()
+    position = post.position
     # The live event's sequence number moves in the same UPDATE: the row is locked already.
     seq = thread.event_seq + 1
     Thread.objects.filter(pk=thread.pk).update(
         post_count=F("post_count") + 1, last_position=position, last_post=post,
-        last_poster=author, last_post_at=now, event_seq=seq,
+        last_poster=post.author, last_post_at=now, event_seq=seq,
     )
     Forum.objects.filter(pk=thread.forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=now,
     )
     thread.last_position, thread.last_post_at, thread.event_seq = position, now, seq
     thread.post_count += 1
-    thread.last_post, thread.last_poster = post, author
+    thread.last_post, thread.last_poster = post, post.author
     search.index_post(post)
     events.post_created(post, thread, seq=seq,
                         idempotency_key=post.idempotency_key, page=post.page)
-    return post
 
 
 def _watch(user: User, thread: Thread) -> None:
@@ -209,17 +221,26 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
     tags = list(tags)
     if any(t.region_id not in (None, forum.region_id) for t in tags):
         raise ValidationError({"tags": _("These tags do not belong to this region.")})
+    try:
+        ratelimits.check_new_thread(actor)
+    except ValidationError:
+        existing = _existing_post(actor, idempotency_key)
+        if existing is not None:
+            return existing.thread
+        raise
+    held = permissions.must_wait_for_approval(actor, forum)
     thread = Thread.objects.create(forum=forum, title=title, author=actor, kind=kind,
-                                   last_post_at=timezone.now())
+                                   last_post_at=timezone.now(), is_pending=held)
     if tags:
         thread.tags.set(tags)
     if kind == Thread.Kind.REPORT:
         _save_report_sections(thread, report or {})
-    Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
+    if not held:
+        Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
     try:
         with transaction.atomic():
             post = _add_post(thread=thread, author=actor, body=body,
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, held=held)
     except IntegrityError:  # the same form raced itself: keep the first one
         transaction.set_rollback(True)
         existing = _existing_post(actor, idempotency_key)
@@ -227,6 +248,9 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
             raise
         return existing.thread
     _watch(actor, thread)
+    if held:
+        signals.post_held.send(sender=Post, post=post, created_thread=True)
+        return thread
     mark_thread_read(user=actor, thread=thread, position=post.position)
     signals.post_created.send(sender=Post, post=post, created_thread=True)
     return thread
@@ -260,20 +284,72 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
     body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
-    if quote_of is not None and quote_of.thread_id != thread.pk:
+    if quote_of is not None and (quote_of.thread_id != thread.pk or quote_of.is_pending):
         quote_of = None
+    try:
+        ratelimits.check_post(actor)
+    except ValidationError:
+        existing = _existing_post(actor, idempotency_key)
+        if existing is not None:
+            return existing
+        raise
+    held = permissions.must_wait_for_approval(actor, thread.forum)
     try:
         with transaction.atomic():
             post = _add_post(thread=thread, author=actor, body=body,
-                             idempotency_key=idempotency_key, quote_of=quote_of)
+                             idempotency_key=idempotency_key, quote_of=quote_of, held=held)
     except IntegrityError:
         existing = _existing_post(actor, idempotency_key)
         if existing is None:
             raise
         return existing
     _watch(actor, thread)
+    if held:
+        signals.post_held.send(sender=Post, post=post, created_thread=False)
+        return post
     mark_thread_read(user=actor, thread=thread, position=post.position)
     signals.post_created.send(sender=Post, post=post, created_thread=False)
+    return post
+
+
+@transaction.atomic
+def approve_post(*, actor: User, post: Post) -> Post:
+    """Publish a post that waited for approval, as a new post would be published now: its
+    place at the end of the thread, counters, search, the live event and `post_created` (so
+    notifications fan out). A waiting thread is published with its first post."""
+    post = _locked(Post.objects.select_related("author__profile"), post.pk)
+    thread = _locked(Thread.objects.select_related("forum__region"), post.thread_id)
+    post.thread = thread
+    if not permissions.is_moderator(actor, thread.forum):
+        raise PermissionDenied(_("Only this region's moderators approve posts."))
+    if not post.is_pending or post.is_deleted:
+        raise ValidationError(_("This post is not waiting for approval."))
+    created_thread = thread.is_pending
+    if created_thread:
+        thread.is_pending = False
+        thread.save(update_fields=["is_pending"])
+        Forum.objects.filter(pk=thread.forum_id).update(thread_count=F("thread_count") + 1)
+    post.position, post.is_pending = thread.last_position + 1, False
+    post.save(update_fields=["position", "is_pending"])
+    _publish(post, thread)
+    signals.post_created.send(sender=Post, post=post, created_thread=created_thread)
+    return post
+
+
+@transaction.atomic
+def decline_post(*, actor: User, post: Post) -> Post:
+    """Keep a waiting post out for good: deleted, never published (a waiting thread too)."""
+    post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
+    if not permissions.is_moderator(actor, post.thread.forum):
+        raise PermissionDenied(_("Only this region's moderators decline posts."))
+    if not post.is_pending or post.is_deleted:
+        raise ValidationError(_("This post is not waiting for approval."))
+    post.is_deleted, post.deleted_at = True, timezone.now()
+    post.save(update_fields=["is_deleted", "deleted_at"])
+    thread = post.thread
+    if thread.is_pending:  # a waiting thread holds only its first post
+        thread.is_declined = True
+        thread.save(update_fields=["is_declined"])
     return post
 
 
@@ -353,7 +429,8 @@ def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
     """Mark (or with post=None, unmark) the reply that answered a question."""
     if not permissions.can_accept_answer(actor, thread):
         raise PermissionDenied(_("Only the asker or a moderator marks the answer."))
-    if post is not None and (post.thread_id != thread.pk or post.position == 1 or post.is_deleted):
+    if post is not None and (post.thread_id != thread.pk or post.position == 1 or post.is_deleted
+                             or post.is_pending):
         raise ValidationError(_("Choose a reply in this thread."))
     thread.accepted_answer = post
     thread.save(update_fields=["accepted_answer"])

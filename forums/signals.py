@@ -15,3 +15,6 @@ answer_accepted = Signal()
 # Sent with user=<User>, thread=<Thread>, position=<int> when a reader's read mark moves to the
 # end of the thread (they have seen every post): running reply notifications end there.
 thread_read_to_end = Signal()
+# Sent in the transaction with post=<Post>, created_thread=<bool> when a new post (or a new
+# thread's first post) waits for a moderator's approval instead of being published.
+post_held = Signal()

@@ -10,13 +10,14 @@ from django.http import (
     HttpResponse,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
+    JsonResponse,
     QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +29,8 @@ from .forms import EditPostForm, ReplyForm, ThreadForm
 from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Post, Reaction, Thread, ThreadSubscription
 from .rendering import quote_markdown
 
+WAITING_MESSAGE = gettext_lazy("Thank you. As a new member, your first posts in this region "
+                               "wait for a moderator’s approval before others see them.")
 REACTION_KINDS = [(k, label, Reaction.EMOJI[k]) for k, label in Reaction.Kind.choices]
 
 
@@ -106,7 +109,8 @@ def _thread_detail(request, thread_id: int):
         initial = {}
         quote_id = request.GET.get("quote", "")
         if quote_id.isdigit():
-            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False, is_hidden=False) \
+            quoted = thread.posts.filter(pk=int(quote_id), is_deleted=False, is_hidden=False,
+                                         is_pending=False) \
                 .select_related("author__profile").first()
             if quoted:
                 initial = {"body": quote_markdown(author_name=quoted.author.display_name,
@@ -227,6 +231,9 @@ def _thread_context(request, thread, number: int, reply_form):
         "can_watch": permissions.can_watch(user, thread),
         "watch_level": selectors.watch_level(viewer=user, thread=thread),
         "locked_for_me": thread.is_locked and not is_moderator,
+        "waiting_posts": selectors.list_waiting_posts(viewer=user, thread=thread,
+                                                      is_moderator=is_moderator)
+        if number == num_pages else [],
     }
 
 
@@ -262,6 +269,8 @@ def new_thread(request, forum_id: int):
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
+            if thread.is_pending:
+                messages.info(request, WAITING_MESSAGE)
             return redirect(thread)
     return render(request, "forums/new_thread.html", {"forum": forum, "form": form})
 
@@ -291,8 +300,13 @@ def reply(request, thread_id: int):
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
-            return HttpResponseRedirect(
-                f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}")
+            location = f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}"
+            if post.is_pending:
+                messages.info(request, WAITING_MESSAGE)
+                if request.headers.get("X-Requested-With") == "fetch":
+                    # No live echo comes for a waiting post: the page loads it, with the notice.
+                    return JsonResponse({"location": location}, status=202)
+            return HttpResponseRedirect(location)
     thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
     return render(request, "forums/thread.html",
                   _thread_context(request, thread, thread.page_count, form), status=400)

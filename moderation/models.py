@@ -181,3 +181,25 @@ class MemberWarning(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("warning")
         verbose_name_plural = _("warnings")
+
+
+class Vouch(models.Model):
+    """A moderator vouched for a member in a region: their posts there no longer wait for
+    approval (moderation/guard.py). Withdrawing it deletes the row (audited)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="vouches")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("region"))
+    vouched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vouch")
+        verbose_name_plural = _("vouches")
+        constraints = [models.UniqueConstraint(fields=["user", "region"],
+                                               name="one_vouch_per_region")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.region})"

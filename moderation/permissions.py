@@ -87,7 +87,7 @@ def can_view_hidden(user, post: Post) -> bool:
 
 
 def can_flag(user, post: Post) -> bool:
-    if not user.is_authenticated or post.is_deleted or post.is_hidden \
+    if not user.is_authenticated or post.is_deleted or post.is_hidden or post.is_pending \
             or post.author_id == user.pk:
         return False
     return forum_permissions.can_take_part(user, post.thread.forum)

@@ -3,6 +3,7 @@ changes (regions.signals, sent after commit), the review queue about new request
 forums' permission module asks moderation whether a member is suspended."""
 
 from forums import permissions as forum_permissions
+from forums import signals as forum_signals
 from regions import signals as region_signals
 
 from . import permissions, services, signals
@@ -40,10 +41,20 @@ def _content_moderated(sender, action, actor, recipient, reason="", post=None, t
         thread=thread, region=region)
 
 
+def _post_held(sender, post, **kwargs):
+    """A new member's post waits for approval: open review queues refresh."""
+    services.queue_changed(post.thread.forum.region_id)
+
+
 def connect() -> None:
+    from . import guard
+
     if permissions.participation_barred not in forum_permissions.participation_checks:
         forum_permissions.participation_checks.append(permissions.participation_barred)
         forum_permissions.participation_resets.append(permissions.forget_memo)
+    if guard.must_wait not in forum_permissions.approval_checks:
+        forum_permissions.approval_checks.append(guard.must_wait)
+    forum_signals.post_held.connect(_post_held, dispatch_uid="moderation._post_held", weak=False)
     for signal, receiver in [
         (region_signals.membership_requested, _membership_requested),
         (region_signals.membership_decided, _membership_decided),

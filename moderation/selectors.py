@@ -49,8 +49,9 @@ def queue_count(*, viewer: User) -> int:
     region_ids = permissions.moderated_region_ids(viewer)
     if region_ids is not None and not region_ids:
         return 0
+    # Flagged posts and posts waiting for approval (moderation/guard.py) alike.
     flagged = _in_regions(Post.objects.filter(
-        Q(flags__is_open=True) | Q(is_hidden=True, hidden_by__isnull=True),
+        Q(flags__is_open=True) | Q(is_hidden=True, hidden_by__isnull=True) | Q(is_pending=True),
         is_deleted=False), "thread__forum__region_id", region_ids).values("pk").distinct()
     requests = _in_regions(MembershipRequest.objects.filter(
         status=MembershipRequest.Status.PENDING), "region_id", region_ids).values("pk")

@@ -36,7 +36,7 @@ def _describe(obj) -> tuple[str, int | None, str]:
     if obj is None:
         return "", None, ""
     if isinstance(obj, Post):
-        return "post", obj.pk, f"#{obj.position} · {obj.thread.title}"[:300]
+        return "post", obj.pk, f"#{obj.position or '–'} · {obj.thread.title}"[:300]
     if isinstance(obj, Thread):
         return "thread", obj.pk, obj.title[:300]
     if isinstance(obj, get_user_model()):

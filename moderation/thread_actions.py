@@ -77,8 +77,9 @@ def _forum_label(forum: Forum) -> str:
 # --- Counters, recomputed in plain sight -------------------------------------------------------
 
 def _refresh_thread_totals(thread_id: int) -> None:
-    """post_count, last_position and the last post after posts came or went."""
-    posts = Post.objects.filter(thread_id=thread_id)
+    """post_count, last_position and the last post after posts came or went. Posts waiting
+    for approval have no place yet and count nowhere (moderation/guard.py)."""
+    posts = Post.objects.filter(thread_id=thread_id, is_pending=False)
     totals = posts.aggregate(n=Count("pk"), last=Max("position"))
     last = posts.order_by("-created_at", "-pk").first()
     Thread.objects.filter(pk=thread_id).update(
@@ -88,8 +89,8 @@ def _refresh_thread_totals(thread_id: int) -> None:
 
 
 def _refresh_forum_totals(forum_id: int) -> None:
-    threads = Thread.objects.filter(forum_id=forum_id)
-    posts = Post.objects.filter(thread__forum_id=forum_id)
+    threads = Thread.objects.filter(forum_id=forum_id, is_pending=False)
+    posts = Post.objects.filter(thread__forum_id=forum_id, is_pending=False)
     last = posts.order_by("-created_at", "-pk").first()
     Forum.objects.filter(pk=forum_id).update(
         thread_count=threads.count(), post_count=posts.count(), last_post=last,
@@ -100,7 +101,7 @@ def _renumber(thread_id: int) -> None:
     """Positions 1, 2, 3, … in the present order. Ascending, one row at a time: each post
     moves down into a place already freed, so the unique (thread, position) always holds."""
     for number, (pk, position) in enumerate(
-            Post.objects.filter(thread_id=thread_id).order_by("position")
+            Post.objects.filter(thread_id=thread_id, is_pending=False).order_by("position")
             .values_list("pk", "position"), start=1):
         if position != number:
             Post.objects.filter(pk=pk).update(position=number)
@@ -315,6 +316,8 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     reason = _clean_reason(reason)
     if thread.kind == Thread.Kind.REPORT:
         raise ValidationError({"into": _("A report cannot be merged into another thread.")})
+    # Waiting posts come along without a place; approval gives them one at the end.
+    Post.objects.filter(thread=thread, is_pending=True).update(thread=into)
     moved = list(Post.objects.filter(thread=thread).order_by("created_at", "pk")
                  .values_list("pk", flat=True))
     first_position = into.last_position + 1
@@ -373,7 +376,8 @@ def split_thread(*, actor: User, thread: Thread, post_ids: Iterable[int], title:
         wanted = {int(pk) for pk in post_ids}
     except (TypeError, ValueError):
         raise ValidationError({"posts": _("Choose posts of this thread.")}) from None
-    posts = list(Post.objects.filter(thread=thread, pk__in=wanted).order_by("position"))
+    posts = list(Post.objects.filter(thread=thread, pk__in=wanted, is_pending=False)
+                 .order_by("position"))
     if not wanted:
         raise ValidationError({"posts": _("Choose the posts to move.")})
     if len(posts) != len(wanted):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("bericht/<int:post_id>/bewerken/", views.edit_post, name="edit_post"),
     path("onderwerp/<int:thread_id>/", thread_views.thread_panel, name="thread"),
     path("onderwerp/<int:thread_id>/splitsen/", thread_views.split_thread, name="split"),
+    path("bericht/<int:post_id>/goedkeuren/", views.waiting_action, name="waiting_action"),
     path("lid/<str:username>/", views.member, name="member"),
     path("schorsing/<int:suspension_id>/opheffen/", views.lift_suspension, name="lift"),
 ]

@@ -17,7 +17,7 @@ from forums import selectors as forum_selectors
 from regions import selectors as region_selectors
 from regions.models import Region
 
-from . import permissions, selectors, services
+from . import guard, permissions, selectors, services
 from .forms import (
     AuditFilterForm,
     FlagForm,
@@ -27,7 +27,7 @@ from .forms import (
     SuspendForm,
     WarnForm,
 )
-from .models import Suspension
+from .models import Suspension, Vouch
 
 AUDIT_PER_PAGE = 50
 
@@ -80,6 +80,7 @@ def queue(request, slug: str | None = None):
     region_ids = None if region is None else {region.pk}
     return render(request, "moderation/queue.html", {
         "region": region,
+        "waiting": guard.list_waiting_posts(region_ids=region_ids),
         "flagged": selectors.list_flagged_posts(region_ids=region_ids),
         "requests": selectors.list_pending_requests(region_ids=region_ids),
         "suspensions": selectors.list_active_suspensions(region_ids=region_ids),
@@ -148,7 +149,10 @@ def post_action(request, post_id: int):
         return gate
     action = POST_ACTIONS.get(request.POST.get("action", ""))
     form = ReasonForm(request.POST)
-    if action is None:
+    if post.is_pending:
+        messages.error(request, _("This post is waiting for approval: approve or decline it in "
+                                  "the review queue."))
+    elif action is None:
         messages.error(request, _("Unknown action."))
     elif not form.is_valid():
         messages.error(request, _("A reason has at most 1000 characters."))
@@ -161,6 +165,40 @@ def post_action(request, post_id: int):
         else:
             messages.success(request, done)
     return redirect(_next_url(request, reverse("moderation:post", args=[post.pk])))
+
+
+WAITING_ACTIONS = {
+    "approve": (guard.approve_post, _("The post has been approved and published.")),
+    "decline": (guard.decline_post, _("The post has been declined; its author reads your reason.")),
+}
+
+
+@login_required
+@require_POST
+def waiting_action(request, post_id: int):
+    """Approve or decline a post waiting for approval (the review queue's first section)."""
+    post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
+    gate = _gate_post(request, post)
+    if gate:
+        return gate
+    action = WAITING_ACTIONS.get(request.POST.get("action", ""))
+    form = ReasonForm(request.POST)
+    if action is None:
+        messages.error(request, _("Unknown action."))
+    elif not form.is_valid():
+        messages.error(request, _("A reason has at most 1000 characters."))
+    else:
+        service, done = action
+        try:
+            service(actor=request.user, post=post, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, done)
+    region = post.thread.forum.region
+    default = reverse("moderation:region_queue", args=[region.slug]) if region \
+        else reverse("moderation:queue")
+    return redirect(_next_url(request, default))
 
 
 def _next_url(request, default: str) -> str:
@@ -249,13 +287,41 @@ def member(request, username: str):
                 messages.success(request, _("Your message has been sent to %(name)s.")
                                  % {"name": target.display_name})
                 return redirect("moderation:member", username=target.username)
+        elif action in ("vouch", "unvouch"):
+            done = _vouch(request, target, regions, withdraw=action == "unvouch")
+            if done:
+                return redirect("moderation:member", username=target.username)
         else:
             messages.error(request, _("Unknown action."))
     return render(request, "moderation/member.html", {
         "target": target, "suspensions": suspensions, "warnings": warnings,
         "suspend_form": suspend_form, "warn_form": warn_form, "regions": regions,
         "staff": staff, "now": timezone.now(),
+        "vouched_region_ids": set(Vouch.objects.filter(user=target, region__in=regions)
+                                  .values_list("region_id", flat=True)),
     }, status=400 if request.method == "POST" else 200)
+
+
+def _vouch(request, target, regions, *, withdraw: bool) -> bool:
+    """Vouch for the member (their posts no longer wait for approval) or withdraw it."""
+    region = next((r for r in regions if r.slug == request.POST.get("vouch-region", "")), None)
+    if region is None:
+        messages.error(request, _("Choose one of your regions."))
+        return False
+    service = guard.withdraw_vouch if withdraw else guard.vouch
+    try:
+        service(actor=request.user, user=target, region=region)
+    except ValidationError as error:
+        _error_message(request, error)
+        return False
+    if withdraw:
+        messages.success(request, _("Your vouch for %(name)s in %(region)s is withdrawn.")
+                         % {"name": target.display_name, "region": region.name})
+    else:
+        messages.success(request, _("You vouched for %(name)s in %(region)s: their posts there "
+                                    "no longer wait for approval.")
+                         % {"name": target.display_name, "region": region.name})
+    return True
 
 
 @login_required

@@ -29,8 +29,8 @@ def post_created(post_id: int) -> None:
     post = (Post.objects.select_related("thread__forum__region", "author__profile",
                                         "quote_of")
             .filter(pk=post_id).first())
-    if post is None or post.is_deleted or post.is_hidden:
-        return  # gone, or hidden by moderators before anyone was told
+    if post is None or post.is_deleted or post.is_hidden or post.is_pending:
+        return  # gone, hidden by moderators, or not approved (yet) before anyone was told
     thread, actor = post.thread, post.author
     common = {"actor": actor, "thread": thread, "post": post, "event_key": f"post:{post.pk}"}
     told: set[int] = {actor.pk}
@@ -65,7 +65,7 @@ def post_created(post_id: int) -> None:
                 .values_list("user_id", flat=True))
     watching = set(subscriptions.filter(level=ThreadSubscription.Level.WATCHING)
                    .values_list("user_id", flat=True))
-    took_part = set(Post.objects.filter(thread=thread, is_deleted=False)
+    took_part = set(Post.objects.filter(thread=thread, is_deleted=False, is_pending=False)
                     .values_list("author_id", flat=True).distinct())
     services.notify(kind=Kind.REPLY, recipient_ids=(watching | took_part) - muted - told,
                     **common)

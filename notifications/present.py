@@ -61,6 +61,7 @@ MODERATION_ACTIONS = {
     "deleted": gettext_lazy("A moderator deleted your post in “%(title)s”"),
     "edited": gettext_lazy("A moderator edited your post in “%(title)s”"),
     "approved": gettext_lazy("A moderator approved your post in “%(title)s”"),
+    "declined": gettext_lazy("A moderator declined your post in “%(title)s”"),
     "locked": gettext_lazy("A moderator locked your thread “%(title)s”"),
     "unlocked": gettext_lazy("A moderator unlocked your thread “%(title)s”"),
     "pinned": gettext_lazy("A moderator pinned your thread “%(title)s”"),

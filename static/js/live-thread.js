@@ -297,6 +297,17 @@
       fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
                           redirect: "manual", headers: {"X-Requested-With": "fetch"}})
         .then(function (response) {
+          if (response.status === 202) {  // waiting for approval: no live echo, load the page
+            return response.json().then(function (data) {
+              var target = new URL(data.location, window.location.href);
+              if (target.pathname + target.search === window.location.pathname + window.location.search) {
+                window.location.hash = target.hash;
+                window.location.reload();
+              } else {
+                window.location.assign(target.href);
+              }
+            });
+          }
           // Success is the redirect to the new post; the live echo then shows it, once.
           if (response.type !== "opaqueredirect" && !response.ok) throw new Error(String(response.status));
           if (!socket || socket.readyState !== 1) resync();

@@ -638,3 +638,36 @@ def test_a_merged_address_does_not_lead_strangers_to_a_members_only_thread(world
     assert Client().get(f"/onderwerp/{world.thread.pk}/").status_code == 404
     client.force_login(world.member)
     assert client.get(f"/onderwerp/{world.thread.pk}/").status_code == 301
+
+
+def test_posts_waiting_for_approval_keep_waiting_through_merge_and_split(world, two_threads,
+                                                                         settings,
+                                                                         after_commit):
+    """A waiting reply has no place: merging carries it along without one, renumbering and
+    counters pass it by, and approval later gives it the next place in its new thread."""
+    from forums import services as forum_services
+
+    source, target, _b_reply = two_threads
+    settings.MODERATION_NEW_MEMBER_GUARD = True
+    newcomer = make_member(region=world.region)
+    waiting = forum_services.create_post(actor=newcomer, thread=source, body="Mijn eerste.")
+    assert waiting.is_pending and waiting.position is None
+    with after_commit():
+        thread_actions.merge_threads(actor=world.moderator, thread=source, into=target,
+                                     reason="Dubbel onderwerp")
+    waiting.refresh_from_db()
+    target = world.fresh(target)
+    assert waiting.thread_id == target.pk and waiting.is_pending and waiting.position is None
+    assert (target.post_count, target.last_position) == (4, 4)
+    with after_commit():
+        thread_actions.split_thread(actor=world.moderator, thread=target,
+                                    post_ids=[p.pk for p in target.posts.filter(position=4)],
+                                    title="Apart verder", forum=target.forum,
+                                    reason="Eigen onderwerp")
+    waiting.refresh_from_db()
+    target = world.fresh(target)
+    assert waiting.thread_id == target.pk and waiting.position is None
+    assert (target.post_count, target.last_position) == (3, 3)
+    forum_services.approve_post(actor=world.moderator, post=waiting)
+    waiting.refresh_from_db()
+    assert waiting.position == 4 and not waiting.is_pending

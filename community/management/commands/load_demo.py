@@ -7,6 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts import services as account_services
 from accounts.models import GovernmentLayer, User
@@ -68,7 +69,11 @@ class Command(BaseCommand):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
             for slug, role in roles.items():
                 Membership.objects.create(user=user, region=regions[slug], role=role)
-        self.load_forums()
+        # The demo's members are new and post in a moment: neither the posting limits nor the
+        # new-member guard apply to the staged conversation.
+        with override_settings(FORUM_POSTS_PER_MINUTE=0, FORUM_NEW_ACCOUNT_THREADS_PER_HOUR=0,
+                               MODERATION_NEW_MEMBER_GUARD=False):
+            self.load_forums()
         MembershipRequest.objects.create(
             user=User.objects.get(username="dirk"), region=regions["zuidwestelijke-delta"],
             motivation="Wij werken in Twenterand aan zoetwatervoorziening en willen leren van "

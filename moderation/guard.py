@@ -1,0 +1,134 @@
+"""The new-member guard: a member's first posts in a region wait for a moderator's approval.
+
+How many is the region's `RegionModerationSettings.approval_posts` (default 1, 0 is off).
+Never held: staff, the region's moderators and regional reporters, and members a moderator has
+vouched for in that region. National forums belong to no region and are not guarded.
+
+forums asks `must_wait` (registered in forums.permissions.approval_checks, see receivers.py)
+and writes a waiting post without publishing it; approve/decline/vouch here are the moderators'
+writes, audited like every other moderation action.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from forums import services as forum_services
+from forums.models import Forum, Post
+from regions import permissions as region_permissions
+from regions.models import Region, Role
+
+from . import permissions
+from .models import Vouch
+from .services import (
+    _clean_reason,
+    _notify,
+    _refuse,
+    _region_of,
+    queue_changed,
+    record,
+    refusals_recorded,
+    settings_for,
+)
+
+NEVER_HELD_ROLES = (Role.MODERATOR, Role.REPORTER)
+
+
+def must_wait(user, forum: Forum) -> bool:
+    """Does this user's new post in this forum wait for approval? Cheapest questions first:
+    most posts are by members whose roles are cached and who have enough published posts."""
+    if not settings.MODERATION_NEW_MEMBER_GUARD or forum.region_id is None:
+        return False
+    if not user.is_authenticated or user.is_staff:
+        return False
+    if region_permissions.member_roles(user).get(forum.region_id) in NEVER_HELD_ROLES:
+        return False
+    needed = settings_for(forum.region).approval_posts
+    if needed <= 0:
+        return False
+    published = Post.objects.filter(author=user, is_pending=False,
+                                     thread__forum__region_id=forum.region_id)[:needed].count()
+    if published >= needed:
+        return False
+    return not Vouch.objects.filter(user=user, region_id=forum.region_id).exists()
+
+
+def list_waiting_posts(*, region_ids: set[int] | None) -> QuerySet[Post]:
+    """Posts and new threads waiting for approval in these regions (None: all), oldest first."""
+    posts = Post.objects.filter(is_pending=True, is_deleted=False)
+    if region_ids is not None:
+        posts = posts.filter(thread__forum__region_id__in=region_ids)
+    return posts.select_related("thread__forum__region", "author__profile") \
+        .order_by("created_at", "pk")
+
+
+@refusals_recorded
+@transaction.atomic
+def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
+    """Publish the waiting post exactly as a new post is published now (forums.services)."""
+    post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
+    region = _region_of(post)
+    if not permissions.can_moderate_post(actor, post):
+        raise _refuse(actor, "post.approved", post, region)
+    reason = _clean_reason(reason, required=False)
+    opens_thread = post.thread.is_pending
+    post = forum_services.approve_post(actor=actor, post=post)
+    record(actor=actor, action="post.approved", obj=post, region=region, reason=reason,
+           after={"position": post.position, "thread_published": opens_thread})
+    _notify("approved", actor=actor, recipient=post.author, reason=reason, post=post,
+            thread=post.thread, region=region)
+    queue_changed(post.thread.forum.region_id)
+    return post
+
+
+@refusals_recorded
+@transaction.atomic
+def decline_post(*, actor: User, post: Post, reason: str) -> Post:
+    """Keep the waiting post out for good; its author reads the reason."""
+    post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
+    region = _region_of(post)
+    if not permissions.can_moderate_post(actor, post):
+        raise _refuse(actor, "post.declined", post, region)
+    reason = _clean_reason(reason)
+    post = forum_services.decline_post(actor=actor, post=post)
+    record(actor=actor, action="post.declined", obj=post, region=region, reason=reason,
+           after={"thread_declined": post.thread.is_declined})
+    _notify("declined", actor=actor, recipient=post.author, reason=reason, post=post,
+            thread=post.thread, region=region)
+    queue_changed(post.thread.forum.region_id)
+    return post
+
+
+def is_vouched(user: User, region: Region) -> bool:
+    return Vouch.objects.filter(user=user, region=region).exists()
+
+
+@refusals_recorded
+@transaction.atomic
+def vouch(*, actor: User, user: User, region: Region, reason: str = "") -> Vouch:
+    """The member's posts in this region no longer wait for approval."""
+    if not permissions.can_warn(actor, user, region):  # a moderator of the region, not oneself
+        raise _refuse(actor, "user.vouched", user, region)
+    reason = _clean_reason(reason, required=False)
+    if is_vouched(user, region):
+        raise ValidationError(_("You have already vouched for this member in %(region)s.")
+                              % {"region": region.name})
+    found = Vouch.objects.create(user=user, region=region, vouched_by=actor)
+    record(actor=actor, action="user.vouched", obj=user, region=region, reason=reason)
+    return found
+
+
+@refusals_recorded
+@transaction.atomic
+def withdraw_vouch(*, actor: User, user: User, region: Region, reason: str = "") -> None:
+    if not permissions.can_warn(actor, user, region):
+        raise _refuse(actor, "user.unvouched", user, region)
+    reason = _clean_reason(reason, required=False)
+    deleted, _detail = Vouch.objects.filter(user=user, region=region).delete()
+    if not deleted:
+        raise ValidationError(_("Nobody has vouched for this member in %(region)s.")
+                              % {"region": region.name})
+    record(actor=actor, action="user.unvouched", obj=user, region=region, reason=reason)
