@@ -12,8 +12,10 @@
   // back to the top of the page. Controls are found again by what they do: id, or the form
   // they post to with the button's value, or the link's address.
   function focusKey(el) {
+    var section = el.closest("section[aria-labelledby]");
     return {id: el.id, tag: el.tagName, href: el.getAttribute("href"), value: el.value,
-            action: el.form ? el.form.getAttribute("action") : null};
+            action: el.form ? el.form.getAttribute("action") : null,
+            heading: section ? section.getAttribute("aria-labelledby") : null};
   }
 
   function restoreFocus(list, key) {
@@ -24,11 +26,14 @@
           (el.form ? el.form.getAttribute("action") : null) === key.action;
       });
     }
-    if (!found) {  // its item left the queue: the flagged posts' heading
-      found = list.querySelector("h2");
-      if (found) found.setAttribute("tabindex", "-1");
-    }
-    if (found) found.focus({preventScroll: true});
+    // Its item left the queue: the heading of the list it was in.
+    if (!found && key.heading) found = document.getElementById(key.heading);
+    if (!found) found = list.querySelector("h2");
+    if (!found) return;
+    // A heading takes focus only with a tabindex; a second refresh must find one on the fresh
+    // heading too, or the focus falls back to the page.
+    if (found.tabIndex < 0 && !found.hasAttribute("tabindex")) found.setAttribute("tabindex", "-1");
+    found.focus({preventScroll: true});
   }
 
   function announce(message) {
