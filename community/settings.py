@@ -179,9 +179,12 @@ else:
 # threads, reports, reactions) beyond this are dropped; decisions about you never are.
 NOTIFICATIONS_HOURLY_CAP = int(os.environ.get("NOTIFICATIONS_HOURLY_CAP", "60"))
 
-# Posting limits, counted from the database (forums/ratelimits.py); 0 switches one off.
-FORUM_POSTS_PER_MINUTE = env_int("FORUM_POSTS_PER_MINUTE", 10)
-FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = env_int("FORUM_NEW_ACCOUNT_THREADS_PER_HOUR", 3)
+# Posting limits, counted from the database (forums/ratelimits.py); 0 switches one off, and
+# DISABLE_RATE_LIMITS (load tests only) switches them off with allauth's.
+_NO_LIMITS = env_bool("DISABLE_RATE_LIMITS", False)
+FORUM_POSTS_PER_MINUTE = env_int("FORUM_POSTS_PER_MINUTE", 0 if _NO_LIMITS else 10)
+FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = env_int("FORUM_NEW_ACCOUNT_THREADS_PER_HOUR",
+                                             0 if _NO_LIMITS else 3)
 FORUM_NEW_ACCOUNT_HOURS = env_int("FORUM_NEW_ACCOUNT_HOURS", 24)
 # A new member's first posts in a region wait for a moderator (moderation/guard.py); how many
 # is each region's moderation setting. False switches the guard off everywhere.
@@ -238,7 +241,7 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
-if env_bool("DISABLE_RATE_LIMITS", False):
+if _NO_LIMITS:
     ACCOUNT_RATE_LIMITS = False
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
