@@ -155,8 +155,12 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py's default 5 s socket timeout equals channels-redis's blocking read:
                 # idle sockets would die with TimeoutError after 5 s.
+                # redis-py's pool allows 100 connections and raises beyond them: 2,000 sockets
+                # of one process leaving their groups at once (end of bench/live) hit it, and
+                # their group entries stayed until group_expiry. Redis accepts 10,000 clients.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30,
-                           "socket_connect_timeout": 1}],
+                           "socket_connect_timeout": 1,
+                           "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000)}],
                 "prefix": "werkplaats",
                 # Documented in docs/deploy.md: a slow reader whose channel fills loses
                 # messages, not the others; it catches up from the database on reconnect.
