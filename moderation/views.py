@@ -147,12 +147,19 @@ def post_action(request, post_id: int):
     gate = _gate_post(request, post)
     if gate:
         return gate
-    action = POST_ACTIONS.get(request.POST.get("action", ""))
-    form = ReasonForm(request.POST)
     if post.is_pending:
         messages.error(request, _("This post is waiting for approval: approve or decline it in "
                                   "the review queue."))
-    elif action is None:
+    else:
+        _apply(request, post, POST_ACTIONS)
+    return redirect(_next_url(request, reverse("moderation:post", args=[post.pk])))
+
+
+def _apply(request, post, actions: dict) -> None:
+    """Run the chosen action with the reason given; its outcome becomes a message."""
+    action = actions.get(request.POST.get("action", ""))
+    form = ReasonForm(request.POST)
+    if action is None:
         messages.error(request, _("Unknown action."))
     elif not form.is_valid():
         messages.error(request, _("A reason has at most 1000 characters."))
@@ -164,7 +171,6 @@ def post_action(request, post_id: int):
             _error_message(request, error)
         else:
             messages.success(request, done)
-    return redirect(_next_url(request, reverse("moderation:post", args=[post.pk])))
 
 
 WAITING_ACTIONS = {
@@ -181,20 +187,7 @@ def waiting_action(request, post_id: int):
     gate = _gate_post(request, post)
     if gate:
         return gate
-    action = WAITING_ACTIONS.get(request.POST.get("action", ""))
-    form = ReasonForm(request.POST)
-    if action is None:
-        messages.error(request, _("Unknown action."))
-    elif not form.is_valid():
-        messages.error(request, _("A reason has at most 1000 characters."))
-    else:
-        service, done = action
-        try:
-            service(actor=request.user, post=post, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, done)
+    _apply(request, post, WAITING_ACTIONS)
     region = post.thread.forum.region
     default = reverse("moderation:region_queue", args=[region.slug]) if region \
         else reverse("moderation:queue")
