@@ -24,6 +24,7 @@ what bench/live_post.py needs (it is started from here).
 
 import asyncio
 import base64
+import collections
 import contextlib
 import json
 import os
@@ -224,16 +225,25 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-async def connect_all(targets: list[tuple[str, int, str]], concurrency: int) -> list[Reader]:
+async def connect_all(targets: list[tuple[str, int, str]], concurrency: int,
+                      listeners: list | None = None) -> list[Reader]:
     """Readers for (unix socket, thread, cookie), at most `concurrency` handshakes at a time
-    (as page loads arrive, not all in one instant); a refused one is retried with backoff."""
+    (as page loads arrive, not all in one instant); a refused one is retried with backoff.
+
+    With `listeners`, each reader starts listening the moment it is connected (its task is
+    appended there), as a browser does: daphne pings every 20 s and drops a socket that has
+    not answered within 30 s, so readers left unread while 2,000 others connect (about a
+    minute) would be dropped by the bench itself."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(target) -> Reader:
         for attempt in range(8):
             async with gate:
                 try:
-                    return await asyncio.wait_for(Reader.connect(*target), 60)
+                    reader = await asyncio.wait_for(Reader.connect(*target), 60)
+                    if listeners is not None:
+                        listeners.append(asyncio.ensure_future(reader.listen()))
+                    return reader
                 except (TimeoutError, ConnectionError, Closed,
                         asyncio.IncompleteReadError) as error:
                     failure = error
@@ -272,9 +282,9 @@ async def idle(info: dict) -> dict:
     targets = [(unix_path, threads[n // per_thread], cookie(info, 1 + n // 10))
                for n in range(count)]
     started = time.monotonic()
-    readers = await connect_all(targets, 20)
+    listeners: list = []
+    readers = await connect_all(targets, 20, listeners)
     connect_seconds = time.monotonic() - started
-    listeners = [asyncio.ensure_future(r.listen()) for r in readers]
     await asyncio.sleep(10)  # the joins' presence announcements settle
     rss_after = rss_kib(pid)
 
@@ -298,6 +308,9 @@ async def idle(info: dict) -> dict:
         "sockets": count, "threads": len(threads[:-(-count // per_thread)]),
         "users": -(-count // 10), "connect_seconds": round(connect_seconds, 1),
         "still_open": still_open,
+        # Why the others closed: WebSocket close codes (docs/live-protocol.md) or "dropped".
+        "close_codes": dict(collections.Counter(str(r.closed) for r in readers
+                                                if r.closed is not None)),
         "rss_before_kib": rss_before, "rss_after_kib": rss_after,
         "kib_per_socket": round((rss_after - rss_before) / count, 1),
         "idle_seconds": seconds, "cpu_ms": cpu,
@@ -318,9 +331,9 @@ async def fanout(info: dict) -> dict:
     targets = [(processes[n % len(processes)][1], thread, cookie(info, first_user + n // 10))
                for n in range(count)]
     started = time.monotonic()
-    readers = await connect_all(targets, 20)
+    listeners: list = []
+    readers = await connect_all(targets, 20, listeners)
     connect_seconds = time.monotonic() - started
-    listeners = [asyncio.ensure_future(r.listen()) for r in readers]
     await asyncio.sleep(5)  # the joins' presence announcements settle
 
     out = Path(os.environ["TMPDIR_LIVE"]) / "fanout-posts.json"

@@ -48,7 +48,10 @@ def main(argv: list[str]) -> None:
          f"{idle['rss_after_kib'] // 1024} MiB); daphne CPU at idle "
          f"{idle['daphne_cpu_percent']} % of a core",
          "< 100 KiB per socket", met(idle_ok),
-         f"{idle['sockets'] - idle['still_open']} closed",
+         f"{idle['sockets'] - idle['still_open']} closed"
+         + (" (" + ", ".join(f"{n} × {code}" for code, n
+                              in sorted(idle.get("close_codes", {}).items())) + ")"
+            if idle.get("close_codes") else ""),
          cpu_text(idle_cpu_ms, " ms") + " per second"),
         (f"catch-up: reconnect after missing {catch['missed']} replies, until current "
          f"(median of {catch['rounds']})",

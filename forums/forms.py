@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Forum, Tag, Thread
-from .rendering import MAX_SOURCE_LENGTH
+from .rendering import MAX_LINES, MAX_SOURCE_LENGTH, line_count
 
 
 def _strip_nul(value: str) -> str:
@@ -35,6 +35,8 @@ class BodyField(forms.CharField):
         value = super().clean(value)
         if not value.strip():
             raise forms.ValidationError(_("Write a message."))
+        if line_count(value.strip()) > MAX_LINES:
+            raise forms.ValidationError(_("At most %(n)d lines, please.") % {"n": MAX_LINES})
         return value
 
 

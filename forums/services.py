@@ -123,6 +123,18 @@ def _clean_text(value: str, *, field: str, max_length: int) -> str:
     return value
 
 
+def _clean_markdown(value: str, *, field: str, max_length: int,
+                    required: bool = True) -> str:
+    value = (value or "").replace("\x00", "").strip()
+    if not value and not required:
+        return value
+    value = _clean_text(value, field=field, max_length=max_length)
+    if rendering.line_count(value) > rendering.MAX_LINES:
+        raise ValidationError({field: _("At most %(n)d lines, please.")
+                               % {"n": rendering.MAX_LINES}})
+    return value
+
+
 def _mentioned_users(body: str) -> list[User]:
     # Unknown names do not use up the allowance; the first MAX_MENTIONS real users count.
     if "@" not in body:
@@ -217,7 +229,7 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
     if kind not in Thread.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of thread.")})
     title = _clean_text(title, field="title", max_length=200)
-    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
     tags = list(tags)
     if any(t.region_id not in (None, forum.region_id) for t in tags):
         raise ValidationError({"tags": _("These tags do not belong to this region.")})
@@ -259,9 +271,8 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
 def _save_report_sections(thread: Thread, report: dict) -> None:
     sections, _created = ReportSections.objects.get_or_create(thread=thread)
     for field in ("success_factors", "obstacles", "lessons"):
-        text = (report.get(field) or "").replace("\x00", "").strip()
-        if len(text) > 5000:
-            raise ValidationError({field: _("At most %(n)d characters, please.") % {"n": 5000}})
+        text = _clean_markdown(report.get(field), field=field, max_length=5000,
+                               required=False)
         setattr(sections, field, text)
         setattr(sections, f"{field}_html", rendering.render_markdown(text) if text else "")
     sections.save()
@@ -283,7 +294,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
         if thread.is_locked and permissions.can_view_thread(actor, thread):
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
-    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
     if quote_of is not None and (quote_of.thread_id != thread.pk or quote_of.is_pending):
         quote_of = None
     try:
@@ -359,7 +370,7 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
     if not permissions.can_edit_post(actor, post):
         raise PermissionDenied(_("You cannot edit this post."))
-    body = _clean_text(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
+    body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
     thread = post.thread
     if post.position == 1 and title is not None:
         thread.title = _clean_text(title, field="title", max_length=200)

@@ -231,6 +231,8 @@ def test_nul_bytes_do_not_crash():
 def test_sources_longer_than_the_limit_are_refused():
     with pytest.raises(ValueError):
         render_markdown("a" * (MAX_SOURCE_LENGTH + 1))
+    with pytest.raises(ValueError):
+        render_markdown("|\n" * 2_001)  # over MAX_LINES: forms and services say so first
 
 
 # --- Links and images --------------------------------------------------------------------
@@ -390,8 +392,9 @@ PATHOLOGICAL = {
     "underscore runs": "_a" * 10_000,
     "strikethrough runs": "~~a" * 6_666,
     "nested lists": "- " * 10_000,
-    "wide table, many empty rows": "|a" * 3_000 + "|\n" + "|-" * 3_000 + "|\n" + "x\n" * 3_990,
-    "table at the column cap, many rows": "|a" * 30 + "|\n" + "|-" * 30 + "|\n" + "|\n" * 9_000,
+    # At the line cap (rendering.MAX_LINES): more lines are refused before any parsing.
+    "wide table, many empty rows": "|a" * 3_000 + "|\n" + "|-" * 3_000 + "|\n" + "x\n" * 1_997,
+    "table at the column cap, many rows": "|a" * 30 + "|\n" + "|-" * 30 + "|\n" + "|\n" * 1_997,
     "backtick runs": "".join("`" * i + "a" for i in range(1, 198)),
     "unclosed link destinations": "[a](b" * 4_000,
     "angle brackets": "<" * 20_000,
@@ -433,5 +436,5 @@ def test_nesting_is_capped():
 
 
 def test_huge_tables_are_capped():
-    html = render_markdown("|a" * 30 + "|\n" + "|-" * 30 + "|\n" + "|\n" * 9_000)
+    html = render_markdown("|a" * 30 + "|\n" + "|-" * 30 + "|\n" + "|\n" * 1_997)
     assert html.count("<td>") <= rendering.MAX_TABLE_CELLS

@@ -68,6 +68,7 @@ def test_create_thread_counts_and_watches(forums):
 @pytest.mark.parametrize("title,body,field", [
     ("", "tekst", "title"), ("   ", "tekst", "title"), ("x" * 201, "tekst", "title"),
     ("Titel", "", "body"), ("Titel", " \n\t ", "body"), ("Titel", "x" * 20001, "body"),
+    ("Titel", "|\n" * 2001, "body"),
 ])
 def test_bad_thread_input_is_a_validation_error(forums, title, body, field):
     forum = forums[0]

@@ -127,7 +127,7 @@ def test_reply_form_creates_one_post_on_double_submit(client, forums):
     assert thread.posts.count() == 2
 
 
-@pytest.mark.parametrize("body", ["", "   ", "x" * 20001])
+@pytest.mark.parametrize("body", ["", "   ", "x" * 20001, "|\n" * 2001])
 def test_bad_reply_keeps_the_text_and_explains(client, forums, body):
     thread = make_thread(forum=forums[2])
     client.force_login(make_member(region=forums[2].region))
@@ -137,6 +137,8 @@ def test_bad_reply_keeps_the_text_and_explains(client, forums, body):
     assert 'aria-invalid="true"' in html
     if body.strip():
         assert body in html
+    if body.count("\n") > 2000:
+        assert "Maximaal 2000 regels." in html
     assert thread.posts.count() == 1
 
 
