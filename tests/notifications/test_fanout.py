@@ -402,3 +402,31 @@ def test_concurrent_replies_are_all_counted_in_the_running_notification(region, 
     assert errors == []
     [running] = inbox_of(anna, Kind.REPLY)
     assert running.count == 2
+
+
+def test_the_ledger_forgets_old_events_but_keeps_recent_ones(deliver, region, forums):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from notifications.models import DeliveredEvent
+
+    anna, bram = make_member(region=region), make_member(region=region)
+    with deliver():
+        thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
+        post = forum_services.create_post(actor=bram, thread=thread, body="Antwoord")
+    recent = set(DeliveredEvent.objects.values_list("key", flat=True))
+    assert recent
+    old = DeliveredEvent.objects.create(key="reply:post:old")
+    DeliveredEvent.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=8))
+    out = StringIO()
+    call_command("prune_notification_ledger", stdout=out)
+    assert "1 ledger key(s)" in out.getvalue()
+    assert set(DeliveredEvent.objects.values_list("key", flat=True)) == recent
+    # A retry of a recent event still finds its key: nothing is notified twice.
+    fanout.post_created(post.pk)
+    [running] = inbox_of(anna, Kind.REPLY)
+    assert running.count == 1
