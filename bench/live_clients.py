@@ -321,6 +321,11 @@ async def idle(info: dict) -> dict:
     }
 
 
+def _tenths(items: list) -> list[list]:
+    size = max(1, -(-len(items) // 10))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 async def fanout(info: dict) -> dict:
     count = int(setting("FANOUT_SOCKETS", 500))
     posts = int(setting("POSTS", 100))
@@ -355,6 +360,7 @@ async def fanout(info: dict) -> dict:
         reader.ws.abort()
 
     latencies, missing, duplicates, out_of_order = [], 0, 0, 0
+    by_post: dict[int, list[float]] = {post_id: [] for post_id in committed}
     for reader in readers:
         seen: dict[int, int] = {}
         for post_id, _seq, received in reader.created:
@@ -362,6 +368,7 @@ async def fanout(info: dict) -> dict:
                 seen[post_id] = seen.get(post_id, 0) + 1
                 if seen[post_id] == 1:
                     latencies.append((received - committed[post_id]) * 1000)
+                    by_post[post_id].append(latencies[-1])
         missing += sum(1 for post_id in committed if post_id not in seen)
         duplicates += sum(n - 1 for n in seen.values())
         steps = zip(reader.seqs, reader.seqs[1:], strict=False)
@@ -370,6 +377,12 @@ async def fanout(info: dict) -> dict:
     return {
         "sockets": count, "processes": len(processes), "posts": len(written), "rate": rate,
         "connect_seconds": round(connect_seconds, 1),
+        # p99 over each tenth of the run, in posting order: a warm-up burst shows at the start,
+        # a backlog that grows shows as a rising series.
+        "p99_by_tenth_ms": [
+            round(percentile([x for pid in chunk for x in by_post[pid]], 0.99), 1)
+            if any(by_post[pid] for pid in chunk) else None
+            for chunk in _tenths([p["post_id"] for p in written])],
         "deliveries": len(latencies), "expected": len(written) * count,
         "missing": missing, "duplicates": duplicates, "out_of_order": out_of_order,
         "closed": sum(1 for r in readers if r.closed is not None),

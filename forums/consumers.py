@@ -1,5 +1,6 @@
 """The live thread socket: /ws/threads/<id>/ (docs/live-protocol.md)."""
 
+import asyncio
 import math
 import time
 
@@ -17,6 +18,10 @@ from .models import Thread
 REPLAY_LIMIT = 500
 TYPING_INTERVAL = 3.0
 PRESENCE_TTL = 70  # seconds; clients ping every 25
+# Each announcement carries the whole list to every reader: 500 readers arriving one by one
+# would cost 500 × 500 frames. Per thread, the first change in a second is announced at once
+# and the rest of that second in one announcement at its end (whole seconds: the cache's unit).
+PRESENCE_WINDOW = 1
 
 
 def reader_language(scope) -> str:
@@ -178,7 +183,8 @@ class ThreadConsumer(LiveConsumer):
         return thread.event_seq, permissions.can_reply(self.user, thread), label
 
     @database_sync_to_async
-    def _presence_snapshot(self, joining: bool):
+    def _presence_snapshot(self, joining: bool | None):
+        """The readers after this socket joined (True) or left (False); None: only read."""
         key = f"live:presence:{self.thread_id}"
         now = time.time()
         try:
@@ -187,9 +193,10 @@ class ThreadConsumer(LiveConsumer):
             if joining:
                 user_id = self.user.pk if self.user.is_authenticated else None
                 readers[self.channel_name] = (user_id, self.label, now + PRESENCE_TTL)
-            else:
+            elif joining is False:
                 readers.pop(self.channel_name, None)
-            cache.set(key, readers, PRESENCE_TTL * 2)
+            if joining is not None:
+                cache.set(key, readers, PRESENCE_TTL * 2)
         except Exception:  # noqa: BLE001 - presence is a nicety; Redis may be away
             return None
         names = sorted({(uid, label) for uid, label, _exp in readers.values() if uid})
@@ -200,6 +207,35 @@ class ThreadConsumer(LiveConsumer):
         snapshot = await self._presence_snapshot(joining)
         if snapshot is None or not announce:
             return
+        if await self._opens_presence_window():
+            await self._announce_presence(snapshot)
+            asyncio.ensure_future(self._close_presence_window())
+
+    @database_sync_to_async
+    def _opens_presence_window(self) -> bool:
+        """True: announce now. False: a window is open; its closing announcement carries this."""
+        window = f"live:presence:window:{self.thread_id}"
+        try:
+            if cache.add(window, 1, PRESENCE_WINDOW):
+                return True
+            cache.set(f"{window}:changed", 1, PRESENCE_WINDOW * 10)
+            return False
+        except Exception:  # noqa: BLE001 - no shared cache: announce every change
+            return True
+
+    async def _close_presence_window(self):
+        await asyncio.sleep(PRESENCE_WINDOW)
+        changed = f"live:presence:window:{self.thread_id}:changed"
+        try:
+            if not await database_sync_to_async(cache.delete)(changed):
+                return
+        except Exception:  # noqa: BLE001
+            return
+        snapshot = await self._presence_snapshot(None)
+        if snapshot is not None:
+            await self._announce_presence(snapshot)
+
+    async def _announce_presence(self, snapshot):
         readers, anonymous = snapshot
         try:
             await self.channel_layer.group_send(broadcast.thread_group(self.thread_id), {

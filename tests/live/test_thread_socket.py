@@ -482,6 +482,19 @@ async def test_presence_lists_named_readers_and_counts_anonymous_ones(open_reade
     no_errors_logged(caplog)
 
 
+async def test_a_crowd_arriving_together_is_announced_in_a_few_frames(open_reader):
+    """Ten readers arrive at once: the first hears the first change at once and the rest in
+    one announcement when the second is over, not ten lists of up to ten names."""
+    thread, _asker, _other, _moderator = await public_question()
+    first = await open_reader(thread.pk)
+    crowd = [await open_reader(thread.pk) for _ in range(9)]
+    await first.nothing(2.5)
+    counts = [frame["anonymous"] for frame in first.presence]
+    assert counts[-1] == 10  # the last word is the whole crowd
+    assert len(counts) <= 4
+    assert len(crowd) == 9
+
+
 async def test_anonymous_readers_get_numbers_not_names(open_reader, session_for):
     thread, asker, other, _moderator = await public_question()
     visitor = await open_reader(thread.pk)
