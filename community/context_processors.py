@@ -14,4 +14,5 @@ def site(request):
         "session_seconds_left": getattr(request, "session_seconds_left", None),
         "session_idle_warning": settings.SESSION_IDLE_WARNING,
         "needs_mfa_setup": needs_mfa,
+        "on_home_page": getattr(request.resolver_match, "url_name", None) == "home",
     }

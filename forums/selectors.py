@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from community.precompiled import Precompiled
 from regions.models import Region
 
 from . import permissions
@@ -59,6 +60,24 @@ _READER_WAITING_SQL = ("SELECT 1 FROM forums_post WHERE thread_id = forums_threa
                        "AND author_id = %s AND is_pending = %s AND is_deleted = %s LIMIT 1")
 
 
+def _thread_with_forum(thread):
+    return Thread.objects.select_related("forum__region").filter(pk=thread)[:1]
+
+
+def _thread_with_reader_state(thread, reader):
+    return _thread_with_forum(thread).annotate(
+        reader_position=RawSQL(_READER_POSITION_SQL, (reader,)),  # noqa: S611
+        reader_watch_level=RawSQL(_READER_WATCH_LEVEL_SQL, (reader,)),  # noqa: S611
+        reader_waiting=RawSQL(_READER_WAITING_SQL, (reader, True, False)),  # noqa: S611
+    )
+
+
+# Every thread page and form asks for its thread: compiled once per process (see
+# community/precompiled.py).
+_thread = Precompiled(Thread, _thread_with_forum)
+_thread_and_reader_state = Precompiled(Thread, _thread_with_reader_state)
+
+
 def get_thread(*, viewer: User, thread_id: int, with_reader_state: bool = False) -> Thread:
     """The thread with what the permission checks need (its forum and region), 404 if the
     viewer may not see it. The accepted answer, report sections and tags load lazily: the
@@ -66,14 +85,11 @@ def get_thread(*, viewer: User, thread_id: int, with_reader_state: bool = False)
 
     with_reader_state: the viewer's read position and watch level come in the same query
     (read_position() and watch_level() then ask nothing more)."""
-    threads = Thread.objects.select_related("forum__region")
     if with_reader_state and viewer.is_authenticated:
-        threads = threads.annotate(
-            reader_position=RawSQL(_READER_POSITION_SQL, (viewer.pk,)),  # noqa: S611
-            reader_watch_level=RawSQL(_READER_WATCH_LEVEL_SQL, (viewer.pk,)),  # noqa: S611
-            reader_waiting=RawSQL(_READER_WAITING_SQL, (viewer.pk, True, False)),  # noqa: S611
-        )
-    thread = threads.filter(pk=thread_id).first()
+        found = _thread_and_reader_state(thread=thread_id, reader=viewer.pk)
+    else:
+        found = _thread(thread=thread_id)
+    thread = found[0] if found else None
     # The object check states the same rule as visible_threads (the permission matrix runs
     # both) and is cheaper here than joining the filter into the query.
     if thread is None or not permissions.can_view_thread(viewer, thread):

@@ -4,10 +4,14 @@ search, asks here. Lists and single-object checks state each rule side by side."
 from django.db.models import QuerySet
 
 from accounts.mfa import has_mfa
+from community.precompiled import Precompiled
 
 from .models import Membership, Region, Role
 
 _CACHE_ATTR = "_member_roles_cache"
+# Asked on nearly every logged-in request: compiled once per process.
+_roles_of = Precompiled(
+    Membership, lambda user: Membership.objects.filter(user=user).values_list("region_id", "role"))
 
 
 def member_roles(user) -> dict[int, str]:
@@ -16,7 +20,7 @@ def member_roles(user) -> dict[int, str]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("region_id", "role"))
+        cached = dict(_roles_of(user=user.pk))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

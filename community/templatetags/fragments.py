@@ -1,0 +1,60 @@
+"""`{% once %}`: markup that only the code, the translations and a few named values decide,
+rendered once per process instead of once per request.
+
+    {% once "account-menu" is_staff=user.is_staff %} … {% endonce %}
+
+The block is rendered with nothing but the named values in its context (no request, no user,
+no CSRF token), so nothing personal can slip into the stored copy and reach another reader:
+whatever else it names renders empty. Keep forms and per-reader values outside it. A copy is
+kept per name, language and values, so the values should take few different ones (flags,
+kinds), never free text. Under DEBUG nothing is kept, so edited templates show at once.
+"""
+
+from django import template
+from django.conf import settings
+from django.urls import get_script_prefix
+from django.utils.translation import get_language
+
+register = template.Library()
+
+# Names, languages and flags: a few dozen copies in practice. The bound only guards against a
+# value with many different values slipping into `vary`; past it, blocks render every time.
+MAX_COPIES = 2000
+_copies: dict[tuple, str] = {}
+
+
+class OnceNode(template.Node):
+    # Nothing inside is a {% block %}: Django need not search it on every render of a page
+    # that extends one holding it.
+    child_nodelists = ()
+
+    def __init__(self, name: str, values: dict, nodelist):
+        self.name = name
+        self.values = values
+        self.nodelist = nodelist
+
+    def render(self, context):
+        values = {name: value.resolve(context) for name, value in self.values.items()}
+        key = (self.name, get_language(), get_script_prefix(), *sorted(values.items()))
+        html = _copies.get(key)
+        if html is None:
+            html = self.nodelist.render(context.new(values))
+            if not settings.DEBUG and len(_copies) < MAX_COPIES:
+                _copies[key] = html
+        return html
+
+
+@register.tag
+def once(parser, token):
+    bits = token.split_contents()
+    if len(bits) < 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
+        raise template.TemplateSyntaxError('{% once %} needs a quoted name: {% once "name" %}')
+    values = {}
+    for bit in bits[2:]:
+        name, equals, expression = bit.partition("=")
+        if not equals or not name.isidentifier():
+            raise template.TemplateSyntaxError(f"{{% once %}} takes name=value pairs, not {bit!r}")
+        values[name] = parser.compile_filter(expression)
+    nodelist = parser.parse(("endonce",))
+    parser.delete_first_token()
+    return OnceNode(bits[1][1:-1], values, nodelist)
