@@ -61,7 +61,7 @@ def record(thread_id: int, type: str, payload: dict, *, seq: int | None = None) 
     seq: the caller already holds the thread row lock and has moved the thread's event_seq to
     this number in its own UPDATE (one statement and one lock fewer on the reply path)."""
     if seq is None:
-        seq = Thread.objects.select_for_update().filter(pk=thread_id) \
+        seq = Thread.objects.select_for_update(no_key=True).filter(pk=thread_id) \
             .values_list("event_seq", flat=True).get() + 1
         Thread.objects.filter(pk=thread_id).update(event_seq=seq)
     event = ThreadEvent.objects.create(thread_id=thread_id, seq=seq, type=type, payload=payload)

@@ -53,7 +53,7 @@ def _available_at(model, user: User, limit: int, window: timedelta) -> datetime 
     if len(created) >= limit - 1 and transaction.get_connection().in_atomic_block:
         # One short of the limit: two requests at once could both pass. Take the author's row
         # lock (held until the caller's transaction ends) and count again, so they queue.
-        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
         created = recent()
     return _again_at(created, limit, window)
 

@@ -156,8 +156,11 @@ def _render(body: str) -> tuple[str, list[User]]:
 
 def _locked(queryset, pk: int):
     """The row, locked for this transaction; `of` because PostgreSQL cannot lock the nullable
-    side of the outer join to a national forum's (absent) region."""
-    return queryset.select_for_update(of=("self",)).get(pk=pk)
+    side of the outer join to a national forum's (absent) region. NO KEY UPDATE, like every
+    lock we take for an update: rows that merely point here (a post, a notification) may be
+    inserted meanwhile. A plain FOR UPDATE makes their inserts wait, and the notification
+    worker (thread, then post) and a reaction (post, then thread) then deadlocked."""
+    return queryset.select_for_update(of=("self",), no_key=True).get(pk=pk)
 
 
 def _existing_post(author: User, key: str) -> Post | None:

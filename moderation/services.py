@@ -131,7 +131,7 @@ def _clean_reason(reason: str, *, required: bool = True) -> str:
 
 def _locked_post(post: Post) -> Post:
     return Post.objects.select_related("thread__forum__region", "author__profile") \
-        .select_for_update(of=("self",)).get(pk=post.pk)
+        .select_for_update(of=("self",), no_key=True).get(pk=post.pk)
 
 
 # --- Settings ------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def _participation_changed(user: User) -> None:
 @transaction.atomic
 def lift_suspension(*, actor: User, suspension: Suspension, reason: str = "") -> Suspension:
     # A site-wide suspension has no region: lock only the suspension row, not the outer join.
-    suspension = (Suspension.objects.select_for_update(of=("self",))
+    suspension = (Suspension.objects.select_for_update(of=("self",), no_key=True)
                   .select_related("user", "region").get(pk=suspension.pk))
     if not permissions.can_lift(actor, suspension):
         raise _refuse(actor, "user.unsuspended", suspension.user, suspension.region)

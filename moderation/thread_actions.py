@@ -45,7 +45,7 @@ def _region(thread: Thread) -> Region | None:
 def _locked_thread(thread: Thread | int) -> Thread:
     pk = thread if isinstance(thread, int) else thread.pk
     return Thread.objects.select_related("forum__region", "author") \
-        .select_for_update(of=("self",)).get(pk=pk)
+        .select_for_update(of=("self",), no_key=True).get(pk=pk)
 
 
 def _check_thread(actor: User, thread: Thread, action: str) -> None:

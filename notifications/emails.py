@@ -90,7 +90,8 @@ def send_digests(now=None) -> int:
 
 def _send_digest(user_id: int, waiting, now) -> int:
     with transaction.atomic():
-        ids = list(waiting.filter(recipient_id=user_id).select_for_update(skip_locked=True)
+        ids = list(waiting.filter(recipient_id=user_id)
+                   .select_for_update(skip_locked=True, no_key=True)
                    .values_list("pk", flat=True))
         claimed = waiting.filter(pk__in=ids).update(digested_at=now)
     if not claimed:

@@ -24,6 +24,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community import locks
 from forums import permissions as forum_permissions
 from live import broadcast, sockets
 
@@ -130,14 +131,16 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     One UPDATE for all running ones, one INSERT for the rest, whatever the audience size."""
     collapse_key = _collapse_key(fields)
     # Two events on one thread (or post) at once would both find no running row and both
-    # insert; one insert loses to the unique index and its count with it. Taking the subject's
-    # row lock first makes them count one after the other.
+    # insert; one insert loses to the unique index and its count with it. A lock named after
+    # the collapse key makes them count one after the other, and (unlike the subject's row
+    # lock) lets replies and reactions go on meanwhile.
     subject = fields["thread"] if fields["kind"] == Kind.REPLY else fields["post"]
-    list(type(subject).objects.select_for_update().filter(pk=subject.pk).values_list("pk"))
+    locks.hold_until_commit(f"notifications.collapse.{fields['kind']}", subject.pk)
     now = timezone.now()
     running_rows = Notification.objects.filter(recipient_id__any=user_ids,
                                                collapse_key=collapse_key, read_at__isnull=True)
-    running = set(running_rows.select_for_update().values_list("recipient_id", flat=True))
+    running = set(running_rows.select_for_update(no_key=True)
+                  .values_list("recipient_id", flat=True))
     # Counted on, and unread news again for the digest.
     running_rows.filter(recipient_id__any=running).update(
         count=F("count") + 1, actor=fields["actor"], updated_at=now, digested_at=None)

@@ -59,7 +59,7 @@ def decide_request(
 ) -> MembershipRequest:
     if not permissions.can_manage_region(actor, request.region):
         raise PermissionDenied(_("Only this region's moderators decide on requests."))
-    request = MembershipRequest.objects.select_for_update().get(pk=request.pk)
+    request = MembershipRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     if request.status != MembershipRequest.Status.PENDING:
         raise ValidationError(_("This request has already been decided."))
     request.status = (

@@ -368,7 +368,7 @@ def test_unsubscribing_from_the_digest_takes_waiting_rows_out_of_it(deliver, reg
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replies_are_all_counted_in_the_running_notification(region, forums):
     """Two workers fanning out two replies to one thread at the same moment: the running
-    notification counts both (the thread row lock orders them)."""
+    notification counts both (a lock named after the thread orders them)."""
     import threading
 
     from django.db import connection
