@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from community.precompiled import Precompiled
 from regions.models import Region
 
 from . import events, permissions, ratelimits, rendering, search, signals
@@ -163,6 +164,20 @@ def _locked(queryset, pk: int):
     return queryset.select_for_update(of=("self",), no_key=True).get(pk=pk)
 
 
+# Every reply locks its thread with the forum and region: compiled once per process.
+_thread_for_update = Precompiled(
+    Thread, lambda thread: Thread.objects.select_related("forum__region")
+    .select_for_update(of=("self",), no_key=True).filter(pk=thread)[:1])
+
+
+def _locked_thread(pk: int) -> Thread:
+    """_locked for a thread with its forum and region."""
+    found = _thread_for_update(thread=pk)
+    if not found:
+        raise Thread.DoesNotExist
+    return found[0]
+
+
 def _existing_post(author: User, key: str) -> Post | None:
     if not key:
         return None
@@ -289,7 +304,7 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
     The unique (author, key) constraint catches the repeat when the post is written, so the
     usual case asks nothing beforehand; only a refusal looks first (a retry after the thread
     was locked still gets its post)."""
-    thread = _locked(Thread.objects.select_related("forum__region"), thread.pk)
+    thread = _locked_thread(thread.pk)
     if not permissions.can_reply(actor, thread):
         existing = _existing_post(actor, idempotency_key)
         if existing is not None:
@@ -332,7 +347,7 @@ def approve_post(*, actor: User, post: Post) -> Post:
     place at the end of the thread, counters, search, the live event and `post_created` (so
     notifications fan out). A waiting thread is published with its first post."""
     post = _locked(Post.objects.select_related("author__profile"), post.pk)
-    thread = _locked(Thread.objects.select_related("forum__region"), post.thread_id)
+    thread = _locked_thread(post.thread_id)
     post.thread = thread
     if not permissions.is_moderator(actor, thread.forum):
         raise PermissionDenied(_("Only this region's moderators approve posts."))

@@ -10,6 +10,7 @@ writes, audited like every other moderation action.
 """
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -49,9 +50,15 @@ def must_wait(user, forum: Forum) -> bool:
     needed = settings_for(forum.region).approval_posts
     if needed <= 0:
         return False
+    # Published posts only ever add up, so a member once past the guard stays past it (for as
+    # many posts as were needed then: a region that asks for more counts again).
+    passed_key = f"guard-passed:{forum.region_id}:{user.pk}"
+    if (cache.get(passed_key) or 0) >= needed:
+        return False
     published = Post.objects.filter(author=user, is_pending=False,
                                      thread__forum__region_id=forum.region_id)[:needed].count()
     if published >= needed:
+        cache.set(passed_key, needed, 24 * 3600)
         return False
     return not Vouch.objects.filter(user=user, region_id=forum.region_id).exists()
 

@@ -2,6 +2,9 @@
 changes (regions.signals, sent after commit), the review queue about new requests, and the
 forums' permission module asks moderation whether a member is suspended."""
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
 from forums import permissions as forum_permissions
 from forums import signals as forum_signals
 from regions import signals as region_signals
@@ -46,8 +49,19 @@ def _post_held(sender, post, **kwargs):
     services.queue_changed(post.thread.forum.region_id)
 
 
+def _settings_saved(sender, instance, **kwargs):
+    # Now and after commit: a reader between the two would cache the old row again.
+    services.forget_settings(instance.region_id)
+    transaction.on_commit(lambda: services.forget_settings(instance.region_id))
+
+
 def connect() -> None:
     from . import guard
+    from .models import RegionModerationSettings
+
+    for signal in (post_save, post_delete):
+        signal.connect(_settings_saved, sender=RegionModerationSettings,
+                       dispatch_uid=f"moderation._settings_saved.{signal is post_save}")
 
     if permissions.participation_barred not in forum_permissions.participation_checks:
         forum_permissions.participation_checks.append(permissions.participation_barred)

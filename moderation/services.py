@@ -11,6 +11,7 @@ import functools
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -136,12 +137,30 @@ def _locked_post(post: Post) -> Post:
 
 # --- Settings ------------------------------------------------------------------------------
 
-def settings_for(region: Region | None) -> RegionModerationSettings:
-    """The region's settings, or the defaults (unsaved) when it has none."""
+def _settings_key(region_id: int) -> str:
+    return f"moderation-settings:{region_id}"
+
+
+def settings_for(region: Region | None, *, cached: bool = True) -> RegionModerationSettings:
+    """The region's settings, or the defaults (unsaved) when it has none. Every reply asks
+    (moderation/guard.py), so they are kept in the cache and forgotten when a row is saved or
+    deleted (receivers.py); cached=False reads the row, for a change."""
     if region is None:
         return RegionModerationSettings()
+    if cached:
+        values = cache.get(_settings_key(region.pk))
+        if values is not None:
+            return RegionModerationSettings(region=region, **values)
     found = RegionModerationSettings.objects.filter(region=region).first()
-    return found or RegionModerationSettings(region=region)
+    current = found or RegionModerationSettings(region=region)
+    cache.set(_settings_key(region.pk), {"pk": current.pk,
+                                          "flag_threshold": current.flag_threshold,
+                                          "approval_posts": current.approval_posts}, 3600)
+    return current
+
+
+def forget_settings(region_id: int) -> None:
+    cache.delete(_settings_key(region_id))
 
 
 @refusals_recorded
@@ -150,7 +169,7 @@ def update_settings(*, actor: User, region: Region, flag_threshold: int,
                     approval_posts: int) -> RegionModerationSettings:
     if not permissions.can_moderate(actor, region):
         raise _refuse(actor, "settings.changed", region=region)
-    current = settings_for(region)
+    current = settings_for(region, cached=False)
     before = {"flag_threshold": current.flag_threshold,
               "approval_posts": current.approval_posts}
     current.flag_threshold, current.approval_posts = flag_threshold, approval_posts

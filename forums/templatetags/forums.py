@@ -17,14 +17,19 @@ def region_watching(context, region) -> bool:
     return user.is_authenticated and region.subscriptions.filter(user=user).exists()
 
 
-@register.filter
-def reaction_count(post, kind: str) -> int:
-    return (post.reaction_counts or {}).get(kind, 0)
-
-
-@register.filter
-def reactors(post, kind: str) -> list[str]:
-    return [r.user.display_name for r in post.reactions.all() if r.kind == kind]
+@register.simple_tag
+def reaction_summary(post, kinds) -> list[tuple]:
+    """(kind, label, emoji, count, names, reactor ids) per reaction kind, in one pass over
+    the post's reactions: names joined for the tooltip, ids space-separated (with a space
+    before and after each) for the reader's own-reaction style."""
+    names: dict[str, list[str]] = {}
+    ids: dict[str, list[str]] = {}
+    for reaction in post.reactions.all():
+        names.setdefault(reaction.kind, []).append(reaction.user.display_name)
+        ids.setdefault(reaction.kind, []).append(f"{reaction.user_id} ")
+    counts = post.reaction_counts or {}
+    return [(kind, label, emoji, counts.get(kind, 0), ", ".join(names.get(kind, ())),
+             " " + "".join(ids.get(kind, ()))) for kind, label, emoji in kinds]
 
 
 @register.filter

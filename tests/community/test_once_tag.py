@@ -20,7 +20,8 @@ def render(source: str, **context) -> str:
 
 
 def test_renders_once_and_then_serves_the_copy():
-    source = '{% once "t" %}<a href="{% url "privacy" %}">{% translate "Privacy" %}</a>{% endonce %}'
+    source = ('{% once "t" %}<a href="{% url "privacy" %}">{% translate "Privacy" %}</a>'
+              '{% endonce %}')
     with translation.override("nl"):
         assert render(source) == '<a href="/privacy/">Privacy</a>'
         [key] = fragments._copies

@@ -187,6 +187,32 @@ def test_the_region_setting_decides_how_many_posts_wait(world):
     assert not _reply(world, other, "Vierde").is_pending
 
 
+def test_a_member_past_the_guard_costs_no_query_until_the_region_asks_for_more(
+        world, django_assert_num_queries):
+    member = make_member(region=world.region)
+    guard.approve_post(actor=world.moderator, post=_reply(world, member))
+    forum = world.thread.forum
+    assert not guard.must_wait(member, forum)  # counts once, then remembers
+    with django_assert_num_queries(0):
+        assert not guard.must_wait(member, forum)
+    services.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
+                             approval_posts=2)
+    assert guard.must_wait(member, forum)
+
+
+def test_a_settings_row_changed_outside_the_service_is_seen_at_once(world):
+    from moderation.models import RegionModerationSettings
+
+    newcomer = make_member(region=world.region)
+    assert services.settings_for(world.region).approval_posts == 1  # now cached
+    RegionModerationSettings.objects.update_or_create(
+        region=world.region, defaults={"approval_posts": 0, "flag_threshold": 5})
+    assert services.settings_for(world.region).flag_threshold == 5
+    assert not _reply(world, newcomer).is_pending
+    RegionModerationSettings.objects.filter(region=world.region).get().delete()
+    assert services.settings_for(world.region).flag_threshold == 3
+
+
 def test_once_approved_the_next_post_is_published_at_once(world):
     newcomer = make_member(region=world.region)
     guard.approve_post(actor=world.moderator, post=_reply(world, newcomer))
