@@ -438,3 +438,19 @@ def test_nesting_is_capped():
 def test_huge_tables_are_capped():
     html = render_markdown("|a" * 30 + "|\n" + "|-" * 30 + "|\n" + "|\n" * 1_997)
     assert html.count("<td>") <= rendering.MAX_TABLE_CELLS
+
+
+def test_emphasis_runs_past_the_cap_stay_plain_text():
+    html = render_markdown("*a* " * 3_000)
+    assert html.count("<em>") == rendering.MAX_EMPHASIS_RUNS // 2
+    assert "*a*" in html  # the rest, as typed
+    assert render_markdown("~~weg~~ en *schuin*") == \
+        "<p><s>weg</s> en <em>schuin</em></p>\n"
+
+
+def test_unclosed_link_destinations_stay_text_and_later_links_still_work():
+    html = render_markdown("[a](b" * 3_000 + " [echt](https://example.org/)")
+    assert html.count("<a ") == 1 and 'href="https://example.org/"' in html
+    # Without a ")" the label can still be a reference link.
+    html = render_markdown("[a](b\n\n[a]: https://example.org/ref")
+    assert 'href="https://example.org/ref"' in html
