@@ -404,10 +404,15 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
+def plain_text_of(html: str) -> str:
+    """The text of rendered post HTML, whitespace collapsed (for the search index)."""
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return " ".join("".join(collector.parts).split())
+
+
 def render_plain_text(source: str) -> str:
     # Indexing and excerpts must not fail on a row that dodged validation (a data
     # migration, the shell): past the limit they see only the first part.
-    collector = _TextCollector()
-    collector.feed(render_markdown(source[:MAX_SOURCE_LENGTH]))
-    collector.close()
-    return " ".join("".join(collector.parts).split())
+    return plain_text_of(render_markdown(source[:MAX_SOURCE_LENGTH]))

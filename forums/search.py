@@ -69,7 +69,10 @@ def index_post(post: Post) -> None:
         remove_post(post)
         return
     thread = post.thread
-    title, parts = "", [rendering.render_plain_text(post.body)]
+    # The stored HTML is the body rendered when it was written: no need to render it again.
+    body_text = rendering.plain_text_of(post.html) if post.html \
+        else rendering.render_plain_text(post.body)
+    title, parts = "", [body_text]
     if post.position == 1:
         title = thread.title
         # Read fresh: a cached thread.report may predate the edit being indexed.
