@@ -17,6 +17,7 @@ import copy
 import threading
 
 from django.db import connections, router
+from django.db.transaction import TransactionManagementError
 
 # Stand-ins for the parameters while compiling: integers no real key or flag takes.
 _FIRST_STAND_IN = -2_000_000_000
@@ -24,15 +25,20 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Precompiled:
-    def __init__(self, model, build):
+    def __init__(self, model, build, *, for_update: bool = False):
+        """for_update: `build` locks the rows (select_for_update): the call must then be in a
+        transaction, which the ORM checks when it compiles and we check on every call."""
         self.model = model
         self.build = build
+        self.for_update = for_update
         self._compiled: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
     def _compile(self, alias: str, names: tuple[str, ...]) -> tuple:
         stand_ins = {name: _FIRST_STAND_IN - index for index, name in enumerate(names)}
         queryset = self.build(**stand_ins)
+        if bool(queryset.query.select_for_update) != self.for_update:
+            raise ValueError("for_update must say whether the query locks its rows")
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         by_stand_in = {value: name for name, value in stand_ins.items()}
@@ -44,7 +50,12 @@ class Precompiled:
         return queryset, compiler, sql, slots
 
     def __call__(self, **values) -> list:
-        alias = router.db_for_read(self.model)
+        locking = self.for_update
+        alias = (router.db_for_write if locking else router.db_for_read)(self.model)
+        if locking and connections[alias].get_autocommit():
+            # What the ORM says when it compiles such a query; the stored SQL skips that.
+            raise TransactionManagementError("select_for_update cannot be used outside of a "
+                                             "transaction.")
         key = (alias, tuple(sorted(values)))
         compiled = self._compiled.get(key)
         if compiled is None:

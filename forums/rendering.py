@@ -42,8 +42,9 @@ MAX_LINES = 2_000
 MAX_TABLE_COLUMNS = 32
 MAX_TABLE_CELLS = 2_000
 # Per post: "*a" 10,000 times is 10,000 delimiters and 5,000 <em>s (150-220 ms here); past
-# this many runs of * _ ~ the rest is plain text. A real post has a few dozen.
-MAX_EMPHASIS_RUNS = 1_000
+# this many runs of * _ ~ that may open or close emphasis, the rest is plain text. A long
+# real post has a few hundred (a 500-item list with a bold label each: 1,000).
+MAX_EMPHASIS_RUNS = 2_000
 
 # --- URLs ------------------------------------------------------------------------------
 
@@ -106,15 +107,20 @@ def _bounded_link_rule(rule: InlineRule) -> InlineRule:
 
 def _bounded_emphasis_rule(rule: InlineRule) -> InlineRule:
     def bounded(state: StateInline, silent: bool) -> bool:
-        if state.src[state.pos] not in "*_~":
+        marker = state.src[state.pos]
+        if marker not in "*_~":
             return False
         runs = state.env.get("emphasis_runs", 0)
         if runs >= MAX_EMPHASIS_RUNS:
             return False
-        if rule(state, silent):
+        # Only runs that may open or close emphasis cost anything later; the "_" in
+        # snake_case words cannot and does not count.
+        delimiters = state.scanDelims(state.pos, marker == "*")
+        if not rule(state, silent):
+            return False
+        if delimiters.can_open or delimiters.can_close:
             state.env["emphasis_runs"] = runs + 1
-            return True
-        return False
+        return True
 
     return bounded
 

@@ -167,7 +167,7 @@ def _locked(queryset, pk: int):
 # Every reply locks its thread with the forum and region: compiled once per process.
 _thread_for_update = Precompiled(
     Thread, lambda thread: Thread.objects.select_related("forum__region")
-    .select_for_update(of=("self",), no_key=True).filter(pk=thread)[:1])
+    .select_for_update(of=("self",), no_key=True).filter(pk=thread)[:1], for_update=True)
 
 
 def _locked_thread(pk: int) -> Thread:

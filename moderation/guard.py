@@ -50,8 +50,9 @@ def must_wait(user, forum: Forum) -> bool:
     needed = settings_for(forum.region).approval_posts
     if needed <= 0:
         return False
-    # Published posts only ever add up, so a member once past the guard stays past it (for as
-    # many posts as were needed then: a region that asks for more counts again).
+    # A member once past the guard stays past it for a day (for as many posts as were needed
+    # then: a region that asks for more counts again). Their approved posts may later move
+    # to another region with their thread; they were approved here all the same.
     passed_key = f"guard-passed:{forum.region_id}:{user.pk}"
     if (cache.get(passed_key) or 0) >= needed:
         return False

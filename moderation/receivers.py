@@ -50,9 +50,11 @@ def _post_held(sender, post, **kwargs):
 
 
 def _settings_saved(sender, instance, **kwargs):
-    # Now and after commit: a reader between the two would cache the old row again.
+    # Forgotten now (this transaction reads the row again) and written through after commit:
+    # a reader in between may only add the old values, which the commit then replaces.
+    row = None if kwargs.get("signal") is post_delete else instance
     services.forget_settings(instance.region_id)
-    transaction.on_commit(lambda: services.forget_settings(instance.region_id))
+    transaction.on_commit(lambda: services.remember_settings(instance.region_id, row))
 
 
 def connect() -> None:

@@ -153,14 +153,28 @@ def settings_for(region: Region | None, *, cached: bool = True) -> RegionModerat
             return RegionModerationSettings(region=region, **values)
     found = RegionModerationSettings.objects.filter(region=region).first()
     current = found or RegionModerationSettings(region=region)
-    cache.set(_settings_key(region.pk), {"pk": current.pk,
-                                          "flag_threshold": current.flag_threshold,
-                                          "approval_posts": current.approval_posts}, 3600)
+    # add, not set: a reader that fetched the row before a change committed must not
+    # overwrite what the change put in after its commit (remember_settings).
+    cache.add(_settings_key(region.pk), _cached_values(current), SETTINGS_TTL)
     return current
+
+
+SETTINGS_TTL = 3600
+
+
+def _cached_values(row: RegionModerationSettings) -> dict:
+    return {"pk": row.pk, "flag_threshold": row.flag_threshold,
+            "approval_posts": row.approval_posts}
 
 
 def forget_settings(region_id: int) -> None:
     cache.delete(_settings_key(region_id))
+
+
+def remember_settings(region_id: int, row: RegionModerationSettings | None) -> None:
+    """After a change commits: the cache holds the new values (defaults once deleted)."""
+    cache.set(_settings_key(region_id),
+              _cached_values(row or RegionModerationSettings()), SETTINGS_TTL)
 
 
 @refusals_recorded

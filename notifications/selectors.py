@@ -57,11 +57,6 @@ def unread_count(user) -> int:
     return count
 
 
-def known_unread_count(user_id: int) -> int | None:
-    """The cached count if there is one; None when only the database knows."""
-    return cache.get(_unread_key(user_id))
-
-
 def forget_unread_counts(user_ids) -> None:
     cache.delete_many([_unread_key(uid) for uid in user_ids])
 

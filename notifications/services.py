@@ -204,10 +204,7 @@ def mark_all_read(*, user) -> int:
 
 
 def mark_thread_read(*, user, thread_id: int) -> None:
-    """Reading a thread reads its running reply notification too. Every reply reads its
-    thread: a reader known to have nothing unread is spared the UPDATE."""
-    if selectors.known_unread_count(user.pk) == 0:
-        return
+    """Reading a thread reads its running reply notification too."""
     if Notification.objects.filter(recipient=user, thread_id=thread_id, read_at__isnull=True,
                                    kind=Kind.REPLY).update(read_at=timezone.now()):
         _ring(user.pk)

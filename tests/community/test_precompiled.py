@@ -86,3 +86,20 @@ def test_other_threads_use_their_own_connection():
     with ThreadPoolExecutor(max_workers=4) as pool:
         titles = list(pool.map(title, [t.pk for t in threads] * 3))
     assert titles == [t.title for t in threads] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_lookup_outside_a_transaction_is_refused_like_the_orm_refuses_it():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from forums import services
+
+    thread = make_thread()
+    with transaction.atomic():
+        assert services._locked_thread(thread.pk).pk == thread.pk  # compiled here
+    with pytest.raises(TransactionManagementError):
+        services._locked_thread(thread.pk)
+    with transaction.atomic(), pytest.raises(ValueError, match="for_update"):
+        Precompiled(Thread, lambda thread: Thread.objects.filter(pk=thread)[:1],
+                    for_update=True)(thread=thread.pk)

@@ -441,11 +441,18 @@ def test_huge_tables_are_capped():
 
 
 def test_emphasis_runs_past_the_cap_stay_plain_text():
-    html = render_markdown("*a* " * 3_000)
+    html = render_markdown("*a* " * 4_000)
     assert html.count("<em>") == rendering.MAX_EMPHASIS_RUNS // 2
     assert "*a*" in html  # the rest, as typed
     assert render_markdown("~~weg~~ en *schuin*") == \
         "<p><s>weg</s> en <em>schuin</em></p>\n"
+
+
+def test_long_real_posts_keep_their_emphasis():
+    html = render_markdown("my_var_name " * 500 + "See **this** and *that*.")
+    assert "<strong>this</strong>" in html and "<em>that</em>" in html
+    html = render_markdown("".join(f"- **Punt {n}:** tekst\n" for n in range(520)))
+    assert html.count("<strong>") == 520
 
 
 def test_unclosed_link_destinations_stay_text_and_later_links_still_work():

@@ -310,21 +310,6 @@ def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(deliver
     assert sorted(n.count for n in inbox_of(anna)) == [1, 2]
 
 
-def test_reading_with_nothing_unread_asks_nothing_and_a_new_reply_is_still_read_later(
-        deliver, region, forums, django_assert_num_queries):
-    anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
-        thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
-    assert selectors.unread_count(anna) == 0  # the bell's count, now cached
-    with django_assert_num_queries(0):
-        notification_services.mark_thread_read(user=anna, thread_id=thread.pk)
-    with deliver():
-        forum_services.create_post(actor=bram, thread=thread, body="Een")
-    assert selectors.known_unread_count(anna.pk) is None  # the new notification forgot it
-    notification_services.mark_thread_read(user=anna, thread_id=thread.pk)
-    assert [n.read_at is not None for n in inbox_of(anna)] == [True]
-
-
 def test_a_mention_of_a_post_since_deleted_or_hidden_is_no_longer_shown(deliver, region,
                                                                          forums):
     from django.core.cache import cache
