@@ -3,11 +3,12 @@ rendered once per process instead of once per request.
 
     {% once "account-menu" is_staff=user.is_staff %} … {% endonce %}
 
-The block is rendered with nothing but the named values in its context (no request, no user,
-no CSRF token), so nothing personal can slip into the stored copy and reach another reader:
-whatever else it names renders empty. Keep forms and per-reader values outside it. A copy is
-kept per name, language and values, so the values should take few different ones (flags,
-kinds), never free text. Under DEBUG nothing is kept, so edited templates show at once.
+The block is rendered with nothing but the named values in its context (no request, not even
+for tags that read it directly, no user, no CSRF token), so nothing personal can slip into the
+stored copy and reach another reader: whatever else it names renders empty. Keep forms and
+per-reader values outside it. A copy is kept per name, language and values, so the values
+should take few different ones (flags, kinds), never free text. Under DEBUG nothing is kept,
+so edited templates show at once.
 """
 
 from django import template
@@ -35,10 +36,15 @@ class OnceNode(template.Node):
 
     def render(self, context):
         values = {name: value.resolve(context) for name, value in self.values.items()}
-        key = (self.name, get_language(), get_script_prefix(), *sorted(values.items()))
+        # The template is in the key: one name used in two templates stays two copies.
+        key = (getattr(getattr(self, "origin", None), "name", None), self.name, get_language(),
+               get_script_prefix(), *sorted(values.items()))
         html = _copies.get(key)
         if html is None:
-            html = self.nodelist.render(context.new(values))
+            isolated = context.new(values)
+            if hasattr(isolated, "request"):
+                isolated.request = None  # tags that read the request itself find none
+            html = self.nodelist.render(isolated)
             if not settings.DEBUG and len(_copies) < MAX_COPIES:
                 _copies[key] = html
         return html

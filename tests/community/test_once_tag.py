@@ -69,3 +69,37 @@ def test_the_number_of_copies_is_bounded(monkeypatch):
 def test_syntax_errors_say_what_is_wrong(source):
     with pytest.raises(TemplateSyntaxError):
         render(source)
+
+
+def test_tags_that_read_the_request_itself_find_none(rf):
+    from django.template import RequestContext
+
+    seen = []
+
+    class Spy:
+        def render(self, context):
+            seen.append((context.request, context.get("user"), context.get("flag")))
+            return ""
+
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    flag = Template("{{ flag }}").nodelist[0].filter_expression
+    node = fragments.OnceNode("spy", {"flag": flag}, Spy())
+    node.render(RequestContext(request, {"user": "Ans", "flag": True}))
+    assert seen == [(None, None, True)]
+    url = Template('{% load fragments %}{% once "u" %}{% url "privacy" %}{% endonce %}')
+    assert url.render(RequestContext(request, {})) == "/privacy/"
+
+
+def test_one_name_in_two_templates_keeps_two_copies():
+    from django.template import Engine
+
+    engine = Engine(libraries={"fragments": "community.templatetags.fragments"}, loaders=[
+        ("django.template.loaders.locmem.Loader", {
+            "a.html": '{% load fragments %}{% once "same" %}A{% endonce %}',
+            "b.html": '{% load fragments %}{% once "same" %}B{% endonce %}',
+        })])
+    assert [engine.get_template(name).render(Context()) for name in ("a.html", "b.html")] \
+        == ["A", "B"]
