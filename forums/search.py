@@ -63,23 +63,28 @@ class SearchPage:
 
 # --- Writing the index -------------------------------------------------------------------------
 
+def _text_of(html: str, source: str) -> str:
+    """The text to index: from the HTML stored when the Markdown was written, rendering it
+    again only for a row without (one that dodged the services)."""
+    return rendering.plain_text_of(html) if html else rendering.render_plain_text(source)
+
+
 def index_post(post: Post) -> None:
     """(Re)write the post's document; a deleted or hidden post is taken out instead."""
     if post.is_deleted or post.is_hidden or post.is_pending:
         remove_post(post)
         return
     thread = post.thread
-    # The stored HTML is the body rendered when it was written: no need to render it again.
-    body_text = rendering.plain_text_of(post.html) if post.html \
-        else rendering.render_plain_text(post.body)
-    title, parts = "", [body_text]
+    title, parts = "", [_text_of(post.html, post.body)]
     if post.position == 1:
         title = thread.title
         # Read fresh: a cached thread.report may predate the edit being indexed.
         report = ReportSections.objects.filter(thread_id=thread.pk).first()
         if report is not None:
-            parts += [rendering.render_plain_text(text) for text in
-                      (report.success_factors, report.obstacles, report.lessons) if text]
+            parts += [_text_of(html, text) for text, html in (
+                (report.success_factors, report.success_factors_html),
+                (report.obstacles, report.obstacles_html),
+                (report.lessons, report.lessons_html)) if text]
     _backend().write(post.pk, _clean(title), _clean("\n\n".join(parts)))
 
 

@@ -137,6 +137,9 @@ def _locked_post(post: Post) -> Post:
 
 # --- Settings ------------------------------------------------------------------------------
 
+SETTINGS_TTL = 3600
+
+
 def _settings_key(region_id: int) -> str:
     return f"moderation-settings:{region_id}"
 
@@ -157,9 +160,6 @@ def settings_for(region: Region | None, *, cached: bool = True) -> RegionModerat
     # overwrite what the change put in after its commit (remember_settings).
     cache.add(_settings_key(region.pk), _cached_values(current), SETTINGS_TTL)
     return current
-
-
-SETTINGS_TTL = 3600
 
 
 def _cached_values(row: RegionModerationSettings) -> dict:

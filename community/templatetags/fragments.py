@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 register = template.Library()
 
 # Names, languages and flags: a few dozen copies in practice. The bound only guards against a
-# value with many different values slipping into `vary`; past it, blocks render every time.
+# named value that takes many different values; past it, blocks render every time.
 MAX_COPIES = 2000
 _copies: dict[tuple, str] = {}
 
