@@ -5,19 +5,20 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-# Build the Django app first: it sets up the app registry the routing imports below need.
-django_asgi_app = get_asgi_application()
+# Set up the app registry first: the handler and the routing imports below need it.
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from community.http import PooledHTTPHandler  # noqa: E402
 from community.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": PooledHTTPHandler(),
     "websocket": AllowedHostsOriginValidator(
         AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
     ),

@@ -92,6 +92,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "community.urls"
 ASGI_APPLICATION = "community.asgi.application"
+# Threads per daphne process that run HTTP requests (community/http.py). Each holds at most one
+# database connection while it works, so this stays within DB_POOL_MAX (default 20).
+HTTP_THREADS = env_int("HTTP_THREADS", 16)
 
 TEMPLATES = [
     {

@@ -233,10 +233,24 @@ def _watch(user: User, thread: Thread) -> None:
                                            ignore_conflicts=True)
 
 
-@transaction.atomic
 def create_thread(*, actor: User, forum: Forum, title: str, body: str,
                   kind: str = Thread.Kind.DISCUSSION, tags: Iterable[Tag] = (),
                   report: dict | None = None, idempotency_key: str = "") -> Thread:
+    """A repeated idempotency key (double click, retry) returns the thread the first one
+    started; see create_post for how a race between the two is settled."""
+    try:
+        return _create_thread(actor=actor, forum=forum, title=title, body=body, kind=kind,
+                              tags=tags, report=report, idempotency_key=idempotency_key)
+    except IntegrityError:
+        existing = _existing_post(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing.thread
+
+
+@transaction.atomic
+def _create_thread(*, actor: User, forum: Forum, title: str, body: str, kind: str,
+                   tags: Iterable[Tag], report: dict | None, idempotency_key: str) -> Thread:
     existing = _existing_post(actor, idempotency_key)
     if existing is not None:
         return existing.thread
@@ -267,16 +281,8 @@ def create_thread(*, actor: User, forum: Forum, title: str, body: str,
         _save_report_sections(thread, report or {})
     if not held:
         Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
-    try:
-        with transaction.atomic():
-            post = _add_post(thread=thread, author=actor, body=body,
-                             idempotency_key=idempotency_key, held=held)
-    except IntegrityError:  # the same form raced itself: keep the first one
-        transaction.set_rollback(True)
-        existing = _existing_post(actor, idempotency_key)
-        if existing is None:
-            raise
-        return existing.thread
+    post = _add_post(thread=thread, author=actor, body=body, idempotency_key=idempotency_key,
+                     held=held)
     _watch(actor, thread)
     if held:
         signals.post_held.send(sender=Post, post=post, created_thread=True)
@@ -297,13 +303,27 @@ def _save_report_sections(thread: Thread, report: dict) -> None:
     search.index_thread(thread)
 
 
-@transaction.atomic
 def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None = None,
                 idempotency_key: str = "") -> Post:
     """A repeated idempotency key (double click, retry) returns the post the first one made.
     The unique (author, key) constraint catches the repeat when the post is written, so the
     usual case asks nothing beforehand; only a refusal looks first (a retry after the thread
-    was locked still gets its post)."""
+    was locked still gets its post). The repeat's whole transaction is rolled back, with no
+    savepoint around the insert (two round trips fewer on every reply), and the first one's
+    post, committed by then (it held the thread lock), is read afterwards."""
+    try:
+        return _create_post(actor=actor, thread=thread, body=body, quote_of=quote_of,
+                            idempotency_key=idempotency_key)
+    except IntegrityError:
+        existing = _existing_post(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None,
+                 idempotency_key: str) -> Post:
     thread = _locked_thread(thread.pk)
     if not permissions.can_reply(actor, thread):
         existing = _existing_post(actor, idempotency_key)
@@ -323,15 +343,8 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
             return existing
         raise
     held = permissions.must_wait_for_approval(actor, thread.forum)
-    try:
-        with transaction.atomic():
-            post = _add_post(thread=thread, author=actor, body=body,
-                             idempotency_key=idempotency_key, quote_of=quote_of, held=held)
-    except IntegrityError:
-        existing = _existing_post(actor, idempotency_key)
-        if existing is None:
-            raise
-        return existing
+    post = _add_post(thread=thread, author=actor, body=body, idempotency_key=idempotency_key,
+                     quote_of=quote_of, held=held)
     _watch(actor, thread)
     if held:
         signals.post_held.send(sender=Post, post=post, created_thread=False)

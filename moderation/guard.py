@@ -32,6 +32,7 @@ from .services import (
     queue_changed,
     record,
     refusals_recorded,
+    settings_cache_key,
     settings_for,
 )
 
@@ -47,14 +48,17 @@ def must_wait(user, forum: Forum) -> bool:
         return False
     if region_permissions.member_roles(user).get(forum.region_id) in NEVER_HELD_ROLES:
         return False
-    needed = settings_for(forum.region).approval_posts
-    if needed <= 0:
-        return False
     # A member once past the guard stays past it for a day (for as many posts as were needed
     # then: a region that asks for more counts again). Their approved posts may later move
-    # to another region with their thread; they were approved here all the same.
+    # to another region with their thread; they were approved here all the same. One cache
+    # round trip reads that and the region's settings.
+    settings_key = settings_cache_key(forum.region_id)
     passed_key = f"guard-passed:{forum.region_id}:{user.pk}"
-    if (cache.get(passed_key) or 0) >= needed:
+    cached = cache.get_many([settings_key, passed_key])
+    needed = settings_for(forum.region, fetched=cached.get(settings_key)).approval_posts
+    if needed <= 0:
+        return False
+    if (cached.get(passed_key) or 0) >= needed:
         return False
     published = Post.objects.filter(author=user, is_pending=False,
                                      thread__forum__region_id=forum.region_id)[:needed].count()

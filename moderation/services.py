@@ -140,25 +140,28 @@ def _locked_post(post: Post) -> Post:
 SETTINGS_TTL = 3600
 
 
-def _settings_key(region_id: int) -> str:
+def settings_cache_key(region_id: int) -> str:
     return f"moderation-settings:{region_id}"
 
 
-def settings_for(region: Region | None, *, cached: bool = True) -> RegionModerationSettings:
+
+def settings_for(region: Region | None, *, cached: bool = True,
+                 fetched: dict | None = None) -> RegionModerationSettings:
     """The region's settings, or the defaults (unsaved) when it has none. Every reply asks
     (moderation/guard.py), so they are kept in the cache and forgotten when a row is saved or
-    deleted (receivers.py); cached=False reads the row, for a change."""
+    deleted (receivers.py); cached=False reads the row, for a change. fetched: what the
+    caller already read from the cache with settings_cache_key (None: nothing)."""
     if region is None:
         return RegionModerationSettings()
     if cached:
-        values = cache.get(_settings_key(region.pk))
+        values = fetched if fetched is not None else cache.get(settings_cache_key(region.pk))
         if values is not None:
             return RegionModerationSettings(region=region, **values)
     found = RegionModerationSettings.objects.filter(region=region).first()
     current = found or RegionModerationSettings(region=region)
     # add, not set: a reader that fetched the row before a change committed must not
     # overwrite what the change put in after its commit (remember_settings).
-    cache.add(_settings_key(region.pk), _cached_values(current), SETTINGS_TTL)
+    cache.add(settings_cache_key(region.pk), _cached_values(current), SETTINGS_TTL)
     return current
 
 
@@ -168,12 +171,12 @@ def _cached_values(row: RegionModerationSettings) -> dict:
 
 
 def forget_settings(region_id: int) -> None:
-    cache.delete(_settings_key(region_id))
+    cache.delete(settings_cache_key(region_id))
 
 
 def remember_settings(region_id: int, row: RegionModerationSettings | None) -> None:
     """After a change commits: the cache holds the new values (defaults once deleted)."""
-    cache.set(_settings_key(region_id),
+    cache.set(settings_cache_key(region_id),
               _cached_values(row or RegionModerationSettings()), SETTINGS_TTL)
 
 

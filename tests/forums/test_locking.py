@@ -80,3 +80,32 @@ def test_a_running_reply_fan_out_does_not_hold_up_the_next_reply():
     with held_by_another_transaction(fan_out):
         reply = services.create_post(actor=next_author, thread=thread, body="Intussen.")
     assert reply.position == first.position + 1
+
+
+def test_the_same_form_sent_twice_at_once_creates_one_post_and_both_get_it():
+    """The second submission waits for the thread lock the first holds, then its insert
+    meets the first's idempotency key: its transaction is rolled back as a whole and it
+    answers with the first one's post."""
+    thread = make_thread()
+    author = make_member(region=thread.forum.region)
+    second_result = {}
+
+    def second_submission():
+        try:
+            second_result["post"] = services.create_post(
+                actor=author, thread=thread, body="Dubbel geklikt.", idempotency_key="twice")
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = services.create_post(actor=author, thread=thread, body="Dubbel geklikt.",
+                                     idempotency_key="twice")
+        second = threading.Thread(target=second_submission)
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waiting for the thread lock this transaction holds
+    second.join(10)
+    assert second_result["post"].pk == first.pk
+    assert Post.objects.filter(thread=thread, idempotency_key="twice").count() == 1
+    thread.refresh_from_db()
+    assert thread.post_count == 2

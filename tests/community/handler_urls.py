@@ -1,0 +1,71 @@
+"""The site's URLs plus views that show what community/http.py's handler does around them."""
+
+import asyncio
+import contextvars
+import threading
+
+from asgiref.sync import async_to_sync
+from django.db import connection, connections
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from community.urls import handler500  # noqa: F401
+from community.urls import urlpatterns as site_urlpatterns
+
+mark = contextvars.ContextVar("mark", default="unset")
+
+
+def set_mark(request):
+    mark.set("set by an earlier request")
+    return HttpResponse("ok")
+
+
+def read_mark(request):
+    return HttpResponse(mark.get())
+
+
+async def _running_loop_id() -> int:
+    return id(asyncio.get_running_loop())
+
+
+def loop_of_async_to_sync(request):
+    return JsonResponse({"loop": async_to_sync(_running_loop_id)(),
+                         "thread": threading.get_ident()})
+
+
+@csrf_exempt
+def echo(request):
+    return HttpResponse(request.body, content_type="text/plain")
+
+
+def query(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"thread": threading.get_ident()})
+
+
+def stream(request):
+    """Its first chunk tells whether the request's connection was already given back when the
+    content began to be sent (after the view's thread had finished with the request)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    held = connections["default"]  # this thread's own connection wrapper, not the proxy
+
+    def content():
+        yield b"given back; " if held.connection is None else b"still held; "
+        yield from (b"one ", b"two ", b"three")
+
+    return StreamingHttpResponse(content())
+
+
+def broken(request):
+    raise RuntimeError("boom-secret-detail")
+
+
+urlpatterns = [
+    path("test/set-mark/", set_mark), path("test/read-mark/", read_mark),
+    path("test/loop/", loop_of_async_to_sync), path("test/echo/", echo),
+    path("test/query/", query), path("test/stream/", stream), path("test/broken/", broken),
+    *site_urlpatterns,
+]
