@@ -23,6 +23,8 @@ import time
 import uuid
 
 from asgiref.sync import sync_to_async
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +166,15 @@ def store() -> RedisSockets | MemorySockets:
         else:
             _store = MemorySockets()
     return _store
+
+
+@receiver(setting_changed)
+def _forget_store(*, setting: str, **kwargs) -> None:
+    """A changed CACHES setting (tests do that) means another store: the next call builds it,
+    as Django rebuilds its own caches, instead of keeping a client of the old one."""
+    global _store
+    if setting == "CACHES":
+        _store = None
 
 
 async def _call(method, *args):
