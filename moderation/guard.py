@@ -52,10 +52,9 @@ def must_wait(user, forum: Forum) -> bool:
     # then: a region that asks for more counts again). Their approved posts may later move
     # to another region with their thread; they were approved here all the same. One cache
     # round trip reads that and the region's settings.
-    settings_key = settings_cache_key(forum.region_id)
     passed_key = f"guard-passed:{forum.region_id}:{user.pk}"
-    cached = cache.get_many([settings_key, passed_key])
-    needed = settings_for(forum.region, fetched=cached.get(settings_key)).approval_posts
+    cached = cache.get_many([settings_cache_key(forum.region_id), passed_key])
+    needed = settings_for(forum.region, fetched=cached).approval_posts
     if needed <= 0:
         return False
     if (cached.get(passed_key) or 0) >= needed:

@@ -144,17 +144,17 @@ def settings_cache_key(region_id: int) -> str:
     return f"moderation-settings:{region_id}"
 
 
-
 def settings_for(region: Region | None, *, cached: bool = True,
                  fetched: dict | None = None) -> RegionModerationSettings:
     """The region's settings, or the defaults (unsaved) when it has none. Every reply asks
     (moderation/guard.py), so they are kept in the cache and forgotten when a row is saved or
-    deleted (receivers.py); cached=False reads the row, for a change. fetched: what the
-    caller already read from the cache with settings_cache_key (None: nothing)."""
+    deleted (receivers.py); cached=False reads the row, for a change. fetched: the caller's
+    own get_many of the cache, settings_cache_key among the keys (a miss there is a miss)."""
     if region is None:
         return RegionModerationSettings()
     if cached:
-        values = fetched if fetched is not None else cache.get(settings_cache_key(region.pk))
+        key = settings_cache_key(region.pk)
+        values = fetched.get(key) if fetched is not None else cache.get(key)
         if values is not None:
             return RegionModerationSettings(region=region, **values)
     found = RegionModerationSettings.objects.filter(region=region).first()

@@ -3,6 +3,7 @@
 import asyncio
 import contextvars
 import threading
+import time
 
 from asgiref.sync import async_to_sync
 from django.db import connection, connections
@@ -46,17 +47,54 @@ def query(request):
 
 
 def stream(request):
-    """Its first chunk tells whether the request's connection was already given back when the
-    content began to be sent (after the view's thread had finished with the request)."""
+    """A synchronous stream: its first chunk tells on which thread it was read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+    def content():
+        yield f"read on {threading.current_thread().name.split('_')[0]}; ".encode()
+        yield from (b"one ", b"two ", b"three")
+
+    return StreamingHttpResponse(content())
+
+
+def async_stream(request):
+    """An asynchronous stream, sent as it comes: its first chunk tells whether the request's
+    connection was already given back when sending began."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     held = connections["default"]  # this thread's own connection wrapper, not the proxy
 
-    def content():
+    async def content():
         yield b"given back; " if held.connection is None else b"still held; "
-        yield from (b"one ", b"two ", b"three")
+        for part in (b"one ", b"two ", b"three"):
+            yield part
 
     return StreamingHttpResponse(content())
+
+
+rendezvous = threading.Barrier(4)
+closed = threading.Event()
+
+
+def meet(request):
+    """Answers only when four requests are in their views at once."""
+    try:
+        rendezvous.wait(timeout=5)
+    except threading.BrokenBarrierError:
+        return HttpResponse("alone", status=503)
+    return HttpResponse("met")
+
+
+def slow_async_stream(request):
+    time.sleep(0.3)
+
+    async def content():
+        yield b"late"
+
+    response = StreamingHttpResponse(content())
+    response._resource_closers.append(closed.set)
+    return response
 
 
 def broken(request):
@@ -66,6 +104,8 @@ def broken(request):
 urlpatterns = [
     path("test/set-mark/", set_mark), path("test/read-mark/", read_mark),
     path("test/loop/", loop_of_async_to_sync), path("test/echo/", echo),
-    path("test/query/", query), path("test/stream/", stream), path("test/broken/", broken),
+    path("test/query/", query), path("test/stream/", stream),
+    path("test/async-stream/", async_stream), path("test/slow-async-stream/", slow_async_stream),
+    path("test/meet/", meet), path("test/broken/", broken),
     *site_urlpatterns,
 ]
