@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import (
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.mfa import has_mfa
 from regions import selectors as region_selectors
 
-from . import permissions, selectors, services
+from . import fragment_cache, permissions, selectors, services
 from .forms import EditPostForm, ReplyForm, ThreadForm
 from .models import POSTS_PER_PAGE, THREADS_PER_PAGE, Post, Reaction, Thread, ThreadSubscription
 from .rendering import quote_markdown
@@ -138,7 +137,7 @@ def _cached_anonymous_page(request, thread_id: int):
     event_seq, last_position = state
     pages = max(1, (last_position + POSTS_PER_PAGE - 1) // POSTS_PER_PAGE)
     key = _anonymous_page_key(request, thread_id, event_seq, min(_page_number(request), pages))
-    html = cache.get(key) if key else None
+    html = fragment_cache.get_many({"page": key})[0]["page"] if key else None
     if html is None:
         return None
     services.record_view(request=request, thread_id=thread_id)
@@ -146,10 +145,11 @@ def _cached_anonymous_page(request, thread_id: int):
 
 
 def _anonymous_thread_page(request, thread, number: int):
-    response = render(request, "forums/thread.html", _thread_context(request, thread, number, None))
     key = _anonymous_page_key(request, thread.pk, thread.event_seq, number)
+    generation = fragment_cache.generation() if key else None  # before anything is rendered
+    response = render(request, "forums/thread.html", _thread_context(request, thread, number, None))
     if key:
-        cache.set(key, response.content.decode(), 24 * 3600)
+        fragment_cache.set_many({key: response.content.decode()}, generation)
     return response
 
 
@@ -157,14 +157,14 @@ def _shared_fragments(thread, number: int) -> dict[str, str]:
     """What every reader of a page sees alike (their own controls are switched on by the page's
     viewer style): the thread's labels and tags, its accepted answer and the page's posts,
     rendered once per change of the thread and language and fetched in one cache round trip.
-    Every change a fragment shows moves the thread's event sequence, which is in the keys."""
+    Every change of the thread a fragment shows moves its event sequence, which is in the
+    keys; a changed profile (a name on the page) is caught by fragment_cache."""
     prefix = f"{thread.pk}:{thread.event_seq}"
     language = get_language()
     keys = {"labels_html": f"thread-labels:{prefix}:{language}",
             "accepted_html": f"thread-accepted:{prefix}:{language}",
             "posts_html": f"thread-posts:{prefix}:{number}:{language}"}
-    found = cache.get_many(keys.values())
-    fragments = {name: found.get(key) for name, key in keys.items()}
+    fragments, generation = fragment_cache.get_many(keys)
     missing = {}
     if fragments["labels_html"] is None:
         missing[keys["labels_html"]] = fragments["labels_html"] = render_to_string(
@@ -179,7 +179,7 @@ def _shared_fragments(thread, number: int) -> dict[str, str]:
             "forums/_posts.html", {
                 "posts": posts, "thread": thread, "reaction_kinds": REACTION_KINDS})
     if missing:
-        cache.set_many(missing, 24 * 3600)
+        fragment_cache.set_many(missing, generation)
     return fragments
 
 
