@@ -15,7 +15,29 @@ class GovernmentLayer(models.TextChoices):
     ANDERS = "anders", _("Other (knowledge institute or partner)")
 
 
-class User(AbstractUser):
+class ShownOnPosts:
+    """Remembers, as loaded, the fields shown next to a person's posts, so that a save can tell
+    whether they changed (forums renders its cached thread HTML again only then)."""
+
+    SHOWN_FIELDS: tuple[str, ...] = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.shown_as_loaded = instance.shown_on_posts()
+        return instance
+
+    def shown_on_posts(self) -> tuple:
+        return tuple(self.__dict__.get(name) for name in self.SHOWN_FIELDS)
+
+    def shown_on_posts_changed(self) -> bool:
+        """True for a new row too: it may name posts that exist (a profile made later)."""
+        return getattr(self, "shown_as_loaded", None) != self.shown_on_posts()
+
+
+class User(ShownOnPosts, AbstractUser):
+    SHOWN_FIELDS = ("username",)  # the profile link, and the name when there is no other
+
     email = models.EmailField(_("email address"), unique=True)
 
     class Meta:
@@ -28,7 +50,9 @@ class User(AbstractUser):
         return (profile.display_name if profile else "") or self.username
 
 
-class Profile(models.Model):
+class Profile(ShownOnPosts, models.Model):
+    SHOWN_FIELDS = ("display_name", "organisation", "government_layer")
+
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(_("display name"), max_length=60)
     # casefold() of the normalised name: unique, so "Anna" and "ANNA" cannot both exist on

@@ -91,8 +91,9 @@ class PooledHTTPHandler(ASGIHandler):
             await self.send_response(response, send)
         finally:
             if _streams_from_loop(response):
-                await loop.run_in_executor(self._pool(), context.run, self._close,
-                                           response, body_file)
+                # Shielded: a second cancel while the close waits for a thread must not drop it.
+                await asyncio.shield(loop.run_in_executor(self._pool(), context.run,
+                                                          self._close, response, body_file))
 
     def _respond(self, loop, scope, body_file):
         """Runs on a pool thread: everything a WSGI server would do for this request."""

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,14 +17,29 @@ class ForumsConfig(AppConfig):
             lambda sender, region, **kwargs: services.create_region_forums(region=region),
             dispatch_uid="forums.create_region_forums", weak=False,
         )
-        post_save.connect(_profile_saved, sender="accounts.Profile",
-                          dispatch_uid="forums.profile_saved")
+        for model in ("accounts.User", "accounts.Profile"):
+            post_save.connect(_person_saved, sender=model,
+                              dispatch_uid=f"forums.person_saved.{model}")
+        # Forum, tag and region names are on cached pages too (breadcrumb, tags). Saved rarely
+        # (a moderator's rename, the admin; counters change through update()), so every save
+        # counts as a change.
+        for model in ("forums.Forum", "forums.Tag", "regions.Region"):
+            for signal in (post_save, post_delete):
+                signal.connect(_label_saved, sender=model,
+                               dispatch_uid=f"forums.label_saved.{model}.{id(signal)}")
 
 
-def _profile_saved(sender, instance, created: bool, **kwargs) -> None:
-    """Names on cached thread HTML (fragment_cache) are rendered again once the change commits;
-    a new profile has no posts to be named on yet."""
-    if not created:
+def _person_saved(sender, instance, **kwargs) -> None:
+    """A name, organisation or username shown on cached thread HTML (fragment_cache) changed:
+    render it again once the change commits. Other saves (a login, a bio) change nothing."""
+    if instance.shown_on_posts_changed():
         from . import fragment_cache
 
-        transaction.on_commit(fragment_cache.names_changed)
+        instance.shown_as_loaded = instance.shown_on_posts()
+        transaction.on_commit(fragment_cache.names_changed, robust=True)
+
+
+def _label_saved(sender, **kwargs) -> None:
+    from . import fragment_cache
+
+    transaction.on_commit(fragment_cache.names_changed, robust=True)

@@ -9,9 +9,12 @@ commit, and whatever was rendered before is rendered again when it is next asked
 generation key (eviction, a Redis restart) starts a new generation: it only costs renders.
 """
 
+import logging
 import uuid
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 24 * 3600
 GENERATION_KEY = "forums:names-generation"
@@ -36,7 +39,12 @@ def generation():
 
 
 def names_changed() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    """After a commit that changed a name: the change stays saved whatever Redis answers (if it
+    cannot be told, cached pages show the old name until their thread changes, at most a day)."""
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001 - e.g. a read-only replica after a failover
+        logger.warning("forums: could not start a new names generation", exc_info=True)
 
 
 def _started(generation):

@@ -54,3 +54,52 @@ def test_what_was_rendered_in_an_earlier_generation_is_not_served():
     assert fragment_cache.get_many({"page": "test-page"})[0] == {"page": None}
     cache.delete(fragment_cache.GENERATION_KEY)  # evicted, or Redis restarted
     assert fragment_cache.get_many({"page": "test-page"})[0] == {"page": None}
+
+
+def _generation_moves(django_capture_on_commit_callbacks, change) -> bool:
+    before = fragment_cache.generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        change()
+    return fragment_cache.generation() != before
+
+
+def test_only_what_posts_show_starts_a_new_generation(django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    cache.clear()
+    user = get_user_model().objects.select_related("profile").get(pk=make_user().pk)
+    profile = user.profile
+
+    def edit(**fields):
+        return lambda: account_services.update_profile(actor=user, profile=profile, **fields)
+
+    def rename_user():
+        user.username = "nieuwe_naam"
+        user.save()
+
+    def log_in():
+        user.last_login = user.date_joined
+        user.save(update_fields=["last_login"])
+
+    moves = _generation_moves
+    assert not moves(django_capture_on_commit_callbacks, edit(bio="Over mij"))
+    assert not moves(django_capture_on_commit_callbacks, edit(job_title="Adviseur"))
+    assert not moves(django_capture_on_commit_callbacks, log_in)
+    assert moves(django_capture_on_commit_callbacks, edit(display_name="Ander Naampje"))
+    assert moves(django_capture_on_commit_callbacks, edit(organisation="Provincie Noord"))
+    assert moves(django_capture_on_commit_callbacks, edit(government_layer="rijk"))
+    assert moves(django_capture_on_commit_callbacks, rename_user)
+    assert not moves(django_capture_on_commit_callbacks, edit(bio="Nog steeds over mij"))
+
+
+def test_a_renamed_forum_or_tag_starts_a_new_generation(thread, django_capture_on_commit_callbacks):
+    from forums import services
+    from forums.models import Tag
+
+    cache.clear()
+    staff = make_user(staff=True, mfa=True)
+    assert _generation_moves(django_capture_on_commit_callbacks, lambda: services.update_forum(
+        actor=staff, forum=thread.forum, name="Vragen over water"))
+    tag = Tag.objects.create(region=None, slug="veenweide-test", name="veenweide")
+    assert _generation_moves(django_capture_on_commit_callbacks,
+                             lambda: Tag.objects.filter(pk=tag.pk).first().delete())
