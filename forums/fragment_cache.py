@@ -2,10 +2,11 @@
 the whole page for anonymous readers (forums/views.py).
 
 A change to a thread moves its event sequence, which is in every key. What the thread does not
-know about are the people in it: a post shows its author's name and organisation, a reaction
-the names of who reacted. So each value is stored with the "names generation" it was rendered
-in, read in the same round trip as the values; a saved profile moves the generation after its
-commit, and whatever was rendered before is rendered again when it is next asked for. A lost
+know about are the names on it: a post shows its author's name and organisation, a reaction
+the names of who reacted, the page its forum's and region's names and its tags. So each value
+is stored with the "names generation" it was rendered in, read in the same round trip as the
+values; a saved change to such a name moves the generation after its commit (forums/apps.py),
+and whatever was rendered before is rendered again when it is next asked for. A lost
 generation key (eviction, a Redis restart) starts a new generation: it only costs renders.
 """
 

@@ -158,7 +158,7 @@ def _shared_fragments(thread, number: int) -> dict[str, str]:
     viewer style): the thread's labels and tags, its accepted answer and the page's posts,
     rendered once per change of the thread and language and fetched in one cache round trip.
     Every change of the thread a fragment shows moves its event sequence, which is in the
-    keys; a changed profile (a name on the page) is caught by fragment_cache."""
+    keys; a changed name on the page (a person's, a forum's, a tag's) by fragment_cache."""
     prefix = f"{thread.pk}:{thread.event_seq}"
     language = get_language()
     keys = {"labels_html": f"thread-labels:{prefix}:{language}",
