@@ -83,25 +83,27 @@ class PooledHTTPHandler(ASGIHandler):
         try:
             # Shielded: the client may go away (daphne then cancels this task) while the
             # thread still works on the request; whatever it returns is closed all the same.
-            response = await asyncio.shield(work)
+            response, still_open = await asyncio.shield(work)
         except asyncio.CancelledError:
             work.add_done_callback(partial(self._close_abandoned, context, body_file))
             raise
         try:
             await self.send_response(response, send)
         finally:
-            if _streams_from_loop(response):
+            if still_open:
                 # Shielded: a second cancel while the close waits for a thread must not drop it.
                 await asyncio.shield(loop.run_in_executor(self._pool(), context.run,
                                                           self._close, response, body_file))
 
     def _respond(self, loop, scope, body_file):
-        """Runs on a pool thread: everything a WSGI server would do for this request."""
+        """Runs on a pool thread: everything a WSGI server would do for this request. Returns
+        the response and whether it is still open: an asynchronous stream the view returned,
+        sent as it comes from the loop and closed after sending."""
         # As asgiref's own thread handler does: async_to_sync in this thread runs on `loop`.
         SyncToAsync.threadlocal.main_event_loop = loop
         SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
         set_script_prefix(get_script_prefix(scope))
-        response = None
+        response, still_open = None, False
         try:
             signals.request_started.send(sender=self.__class__, scope=scope)
             request, response = self.create_request(scope, body_file)
@@ -110,12 +112,12 @@ class PooledHTTPHandler(ASGIHandler):
                 response._handler_class = self.__class__
                 if isinstance(response, FileResponse):
                     response.block_size = self.chunk_size
-            if response.streaming and not response.is_async:
+            still_open = response.streaming and response.is_async
+            if response.streaming and not still_open:
                 response.streaming_content = _replay(list(response.streaming_content))
-                response._read_on_request_thread = True
-            return response
+            return response, still_open
         finally:
-            if response is not None and _streams_from_loop(response):
+            if still_open:
                 # The loop sends it as it comes and closes it after; the database
                 # connections this request took go back to the pool now, from this thread.
                 close_old_connections()
@@ -140,12 +142,7 @@ class PooledHTTPHandler(ASGIHandler):
         (only a stream sent from the loop is still open by then)."""
         if work.cancelled() or work.exception() is not None:
             return
-        response = work.result()
-        if _streams_from_loop(response):
+        response, still_open = work.result()
+        if still_open:
             self._pool().submit(context.run, self._close, response, body_file)
 
-
-def _streams_from_loop(response) -> bool:
-    """An asynchronous stream the view returned: sent as it comes and closed after sending."""
-    return response.streaming and response.is_async and not getattr(
-        response, "_read_on_request_thread", False)
