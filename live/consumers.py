@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 
 from channels.consumer import get_handler_name
@@ -34,6 +35,7 @@ LAYER_ERRORS = (RedisError, OSError)
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
+MAX_NESTING = 20  # arrays and objects inside each other; the messages of §3 need 1
 RATE_PER_SECOND = 20
 RATE_BURST = 40
 MAX_DROPPED = 60  # messages over the rate before the socket is closed
@@ -50,6 +52,39 @@ class CloseCode:
     NOT_FOUND = 4404
     TOO_MANY_SOCKETS = 4429
     UNAVAILABLE = 4503  # the channel layer went away: reconnect and resume
+
+
+_JSON_SPECIAL = re.compile(r'[][{}"\\]')
+
+
+def too_deep(raw: str | bytes) -> bool:
+    """Whether arrays and objects nest more than MAX_NESTING deep (brackets in strings aside).
+
+    json.loads recurses once per level: a 60 KB frame of 30,000 "[" would end in RecursionError
+    deep inside the decoder. This scan looks only at brackets, quotes and backslashes, stops at
+    the first level too many, and is skipped for frames with fewer brackets than the limit."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return False
+    depth, in_string, escaped_at = 0, False, -1
+    for match in _JSON_SPECIAL.finditer(text):
+        char, at = match.group(), match.start()
+        if in_string:
+            if at == escaped_at:
+                continue
+            if char == "\\":
+                escaped_at = at + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -69,7 +104,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send_unless_gone)
         except LAYER_ERRORS as error:
-            await self._layer_lost(error, send)
+            await self._layer_lost(error, send_unless_gone)
         except asyncio.CancelledError:
             # daphne cancels every socket when it shuts down (a deploy) and reports no
             # disconnect: uncount it, or the user's reconnecting tabs find it still counted.
@@ -100,15 +135,32 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.join(broadcast.user_group(self.user.pk))
                 self._expiry_task = asyncio.ensure_future(self._watch_session())
             await self.on_connect()
-        except LAYER_ERRORS as error:  # refused at once; the client retries with backoff
+        except LAYER_ERRORS as error:  # the client retries with backoff
             await self._layer_lost(error, self.base_send)
 
     async def _layer_lost(self, error: Exception, send) -> None:
-        """One warning, no traceback, nothing left counted against the user."""
+        """One warning, no traceback, nothing left counted against the user.
+
+        The socket is accepted before it is closed: a close before the accept is an HTTP 403
+        to the client, the answer to a foreign Origin, and 4503 says "try again" instead."""
         logger.warning("live: channel layer unavailable (%s); socket closed", error)
         await self._release(leave_groups=False)
         with contextlib.suppress(Exception):  # the connection may be gone already
+            if not getattr(self, "_accepted", False):
+                self._accepted = True
+                await send({"type": "websocket.accept"})
+            self._closing = True
             await send({"type": "websocket.close", "code": CloseCode.UNAVAILABLE})
+
+    async def accept(self, subprotocol=None, headers=None):
+        self._accepted = True
+        await super().accept(subprotocol=subprotocol, headers=headers)
+
+    async def close(self, code=None, reason=None):
+        # Frames the client sent before it saw the close still arrive: they are not answered
+        # (nor logged once per frame: a flood goes on until the client notices).
+        self._closing = True
+        await super().close(code=code, reason=reason)
 
     async def dispatch(self, message):
         """As Channels' dispatch, without its close_old_connections() before every handler.
@@ -170,6 +222,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # --- incoming -----------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if getattr(self, "_closing", False):
+            return
         raw = text_data if text_data is not None else bytes_data
         size = len(raw.encode()) if isinstance(raw, str) else len(raw or b"")
         if size > MAX_FRAME_BYTES:
@@ -184,9 +238,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("live: socket closed for flooding")
                 await self.close(code=CloseCode.RATE_LIMITED)
             return
+        if too_deep(raw or ""):
+            await self.send_error("too_deep")
+            return
         try:
             content = json.loads(raw or "")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             await self.send_error("invalid_json")
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):

@@ -1,0 +1,120 @@
+"""The edge of every live socket: what a refused, broken or hostile handshake or frame gets
+(docs/live-protocol.md §2 and §7). Each answer is a documented error frame or close code, never
+a traceback, and a client can tell "try again" from "go away"."""
+
+import json
+import logging
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from community.asgi import application
+from live.consumers import MAX_NESTING, RATE_BURST, CloseCode, too_deep
+from tests.community.test_redis_outage import redis_down  # noqa: F401 - a fixture
+from tests.live.conftest import make_communicator
+from tests.live.test_thread_socket import public_question
+
+
+def ping_socket(**kwargs) -> WebsocketCommunicator:
+    return make_communicator("/ws/ping/", **kwargs)
+
+
+# --- frames ----------------------------------------------------------------------------------
+
+def test_the_nesting_scan_counts_brackets_outside_strings_only():
+    deep = "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1)
+    assert too_deep(deep)
+    assert too_deep(deep.encode())
+    assert not too_deep("[" * MAX_NESTING + "]" * MAX_NESTING)
+    assert not too_deep(json.dumps({"type": "ping", "text": "[" * 1000}))
+    assert not too_deep(json.dumps({"type": "ping", "text": '\\"' + "{" * 1000}))
+    assert too_deep('["\\\\", ' + deep + "]")  # an escaped backslash ends before the quote
+    assert not too_deep(json.dumps([[] for _ in range(5000)]))  # many, but shallow
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_deeply_nested_frame_gets_an_error_frame_and_the_socket_stays_open(caplog):
+    communicator = ping_socket()
+    connected, _ = await communicator.connect()
+    assert connected
+    levels = 30_000  # 60 KB, under the 64 KiB frame limit
+    frame = '{"type": "ping", "a": ' + "[" * levels + "]" * levels + "}"
+    assert len(frame) < 64 * 1024
+    await communicator.send_to(text_data=frame)
+    assert await communicator.receive_json_from() == {"type": "error", "code": "too_deep"}
+    await communicator.send_to(bytes_data=frame.encode())
+    assert await communicator.receive_json_from() == {"type": "error", "code": "too_deep"}
+    await communicator.send_json_to({"type": "ping", "a": [[[1]]]})  # nesting within reason
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_flooding_socket_is_logged_once_not_once_per_frame(caplog):
+    communicator = ping_socket()
+    connected, _ = await communicator.connect()
+    assert connected
+    with caplog.at_level(logging.WARNING, logger="live.consumers"):
+        for _ in range(RATE_BURST + 900):  # faster than any refill: one burst
+            await communicator.send_json_to({"type": "ping"})
+        code = None
+        while code is None:
+            output = await communicator.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                code = output["code"]
+        assert code == CloseCode.RATE_LIMITED
+        assert await communicator.receive_nothing(timeout=0.5)  # nothing after the close
+    flooding = [r for r in caplog.records if "flooding" in r.getMessage()]
+    assert len(flooding) == 1
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_frames_after_an_oversized_one_are_neither_answered_nor_logged(caplog):
+    communicator = ping_socket()
+    connected, _ = await communicator.connect()
+    assert connected
+    with caplog.at_level(logging.WARNING, logger="live.consumers"):
+        for _ in range(5):
+            await communicator.send_to(text_data='"' + "a" * (64 * 1024) + '"')
+        await communicator.send_json_to({"type": "ping"})
+        output = await communicator.receive_output(timeout=3)
+        assert output == {"type": "websocket.close", "code": CloseCode.FRAME_TOO_BIG}
+        assert await communicator.receive_nothing(timeout=0.5)
+    assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 1
+    await communicator.disconnect()
+
+
+# --- the channel layer away at the handshake --------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("logged_in", [False, True])
+async def test_a_handshake_while_redis_is_down_opens_and_closes_4503(
+        redis_down, session_for, logged_in, caplog):  # noqa: F811 - the fixture
+    """Not the 403 of a foreign Origin: a client must be able to tell "try again later"."""
+    thread, _asker, other, _moderator = await public_question()
+    session_key = await session_for(other) if logged_in else None
+    communicator = make_communicator(f"/ws/threads/{thread.pk}/", session_key=session_key)
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected, "the handshake was refused (HTTP 403)"
+    output = await communicator.receive_output(timeout=10)
+    assert output == {"type": "websocket.close", "code": CloseCode.UNAVAILABLE}
+    await communicator.disconnect()
+    assert "Traceback" not in caplog.text
+    assert "channel layer unavailable" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_ping_socket_works_while_redis_is_down(redis_down):  # noqa: F811
+    communicator = ping_socket()
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+_ = (application, sync_to_async)
