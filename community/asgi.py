@@ -16,6 +16,9 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from community.http import PooledHTTPHandler  # noqa: E402
 from community.routing import websocket_urlpatterns  # noqa: E402
+from live import daphne_limits  # noqa: E402
+
+daphne_limits.install()  # bad frames get close 1007/1009 rather than a dropped connection
 
 application = ProtocolTypeRouter({
     "http": PooledHTTPHandler(),

@@ -6,10 +6,8 @@ import json
 import logging
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from community.asgi import application
 from live.consumers import MAX_NESTING, RATE_BURST, CloseCode, too_deep
 from tests.community.test_redis_outage import redis_down  # noqa: F401 - a fixture
 from tests.live.conftest import make_communicator
@@ -117,4 +115,3 @@ async def test_the_ping_socket_works_while_redis_is_down(redis_down):  # noqa: F
     await communicator.disconnect()
 
 
-_ = (application, sync_to_async)
