@@ -12,17 +12,17 @@ django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from community.http import PooledHTTPHandler  # noqa: E402
 from community.routing import websocket_urlpatterns  # noqa: E402
 from live import daphne_limits  # noqa: E402
+from live.origin import SiteOriginValidator  # noqa: E402
 
 daphne_limits.install()  # bad frames get close 1007/1009 rather than a dropped connection
 
 application = ProtocolTypeRouter({
     "http": PooledHTTPHandler(),
-    "websocket": AllowedHostsOriginValidator(
+    "websocket": SiteOriginValidator(
         AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
     ),
 })

@@ -8,6 +8,7 @@ import logging
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from community.asgi import application
 from live.consumers import MAX_NESTING, RATE_BURST, CloseCode, too_deep
 from tests.community.test_redis_outage import redis_down  # noqa: F401 - a fixture
 from tests.live.conftest import make_communicator
@@ -115,3 +116,67 @@ async def test_the_ping_socket_works_while_redis_is_down(redis_down):  # noqa: F
     await communicator.disconnect()
 
 
+
+
+# --- the Origin check --------------------------------------------------------------------------
+
+SITE = "http://127.0.0.1:8000"  # SITE_URL of the tests, as in `make run`
+
+ORIGINS = [
+    # (Host header, X-Forwarded-Proto, Origin, accepted)
+    (None, None, SITE, True),  # SITE_URL's origin
+    ("127.0.0.1:8000", None, SITE, True),  # make run
+    ("127.0.0.1:43127", None, "http://127.0.0.1:43127", True),  # daphne on a random port
+    ("127.0.0.1:8080", "http", "http://127.0.0.1:8080", True),  # scripts/prod-local's nginx
+    ("localhost:8000", None, "http://localhost:8000", True),
+    ("127.0.0.1:8000", None, "http://127.0.0.1:9999", False),  # another port
+    (None, None, "http://127.0.0.1:9999", False),
+    ("127.0.0.1:8000", None, "https://127.0.0.1:8000", False),  # another scheme
+    ("localhost:8000", "https", "http://localhost:8000", False),  # behind TLS: https://
+    ("localhost:8000", "https", "https://localhost:8000", True),
+    ("evil.example", None, "http://evil.example", False),  # a host not in ALLOWED_HOSTS
+    ("127.0.0.1:8000", None, "http://127.0.0.1", False),
+    ("127.0.0.1:8000", None, "null", False),
+    ("127.0.0.1:8000", None, None, False),  # no Origin at all
+    ("127.0.0.1:8000", None, "", False),
+]
+
+
+async def handshake(host: str | None, proto: str | None, origin: str | None) -> bool:
+    headers = [(b"origin", origin.encode())] if origin is not None else []
+    if host is not None:
+        headers.append((b"host", host.encode()))
+    if proto is not None:
+        headers.append((b"x-forwarded-proto", proto.encode()))
+    communicator = WebsocketCommunicator(application, "/ws/ping/", headers=headers)
+    connected, _ = await communicator.connect()
+    if connected:
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from() == {"type": "pong"}
+        await communicator.disconnect()
+    return connected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("host", "proto", "origin", "accepted"), ORIGINS)
+async def test_the_origin_must_be_the_sites_own_scheme_host_and_port(
+        host, proto, origin, accepted):
+    assert await handshake(host, proto, origin) is accepted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("origin", "accepted"), [
+    ("https://werkplaats.example.nl", True),  # CSRF_TRUSTED_ORIGINS
+    ("https://forum.werkplaats.example.nl", True),  # its *. entry
+    ("http://werkplaats.example.nl", False),
+    ("https://werkplaats.example.nl:8443", False),
+    ("https://werkplaats.example.nl.evil.example", False),
+    ("https://werkplaats.example.com", True),  # SITE_URL
+])
+async def test_trusted_origins_and_the_site_url_are_accepted_as_the_csrf_check_does(
+        settings, origin, accepted):
+    settings.ALLOWED_HOSTS = ["werkplaats.example.nl", ".werkplaats.example.nl"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://werkplaats.example.nl",
+                                     "https://*.werkplaats.example.nl"]
+    settings.SITE_URL = "https://werkplaats.example.com"
+    assert await handshake("daphne.internal", None, origin) is accepted
