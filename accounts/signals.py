@@ -1,9 +1,12 @@
-"""Signals from code we don't own (allauth) turned into our own service calls."""
+"""Signals from code we don't own (allauth, Django's auth, the admin) turned into our own
+service calls."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
 from .middleware import LAST_ACTIVITY, LOGGED_IN_AT
+from .models import User
 
 
 @receiver(user_logged_in)
@@ -26,3 +29,35 @@ def close_live_sockets_of_session(sender, request, user, **kwargs):
         "type": "session.ended",
         "session_key": broadcast.session_fingerprint(request.session.session_key),
     })
+
+
+# --- access that ends outside a logout -------------------------------------------------------
+# On the model, not in the views: the admin, `manage.py changepassword` and allauth's password
+# forms all end in User.save().
+
+def _access_fields(user) -> tuple:
+    # __dict__, not the attributes: a deferred field would cost a query for every user loaded.
+    return user.__dict__.get("is_active"), user.__dict__.get("password")
+
+
+@receiver(post_init, sender=User)
+def remember_access_as_loaded(sender, instance, **kwargs):
+    instance._access_as_loaded = _access_fields(instance)
+
+
+@receiver(post_save, sender=User)
+def recheck_live_sockets_when_access_ends(sender, instance, created, **kwargs):
+    """A deactivated account, or a password changed (which ends the user's other sessions):
+    the user's sockets re-check their session after commit and close 4401 if it no longer
+    holds. Changes that bypass save() (a queryset update) are caught by the sockets' periodic
+    re-check instead (live/consumers.py)."""
+    (was_active, old_password) = getattr(instance, "_access_as_loaded", (None, None))
+    is_active, password = instance._access_as_loaded = _access_fields(instance)
+    if created:
+        return
+    deactivated = was_active is True and is_active is False
+    password_changed = None not in (old_password, password) and old_password != password
+    if deactivated or password_changed:
+        from live import broadcast
+
+        broadcast.send_on_commit(broadcast.user_group(instance.pk), {"type": "account.changed"})

@@ -40,6 +40,9 @@ RATE_PER_SECOND = 20
 RATE_BURST = 40
 MAX_DROPPED = 60  # messages over the rate before the socket is closed
 MAX_SOCKETS_PER_USER = 10
+# Unannounced ends of a session (expiry; an account changed without save()) are found within
+# this; announced ones (logout, deactivation, a new password) at once.
+SESSION_RECHECK_SECONDS = 300
 
 
 class CloseCode:
@@ -291,19 +294,26 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if event.get("session_key") == self._session_key():
             await self.close(code=CloseCode.SESSION_ENDED)
 
+    async def account_changed(self, event):
+        """Sent to user.<id> when the account was deactivated or its password changed: each
+        socket whose session no longer logs this user in closes."""
+        if await self._session_seconds_left() <= 0:
+            await self.close(code=CloseCode.SESSION_ENDED)
+
     def _session_key(self) -> str:
         session = self.scope.get("session")
         return broadcast.session_fingerprint(session.session_key) if session else ""
 
     async def _watch_session(self):
-        """Close the socket when its session expires (idle timeout or absolute lifetime)."""
+        """Close the socket when its session expires (idle timeout or absolute lifetime) or no
+        longer logs the user in (account deactivated, password changed)."""
         try:
             while True:
                 left = await self._session_seconds_left()
                 if left <= 0:
                     await self.close(code=CloseCode.SESSION_ENDED)
                     return
-                await asyncio.sleep(min(left + 1, 300))
+                await asyncio.sleep(min(left + 1, SESSION_RECHECK_SECONDS))
         except asyncio.CancelledError:
             return
 
@@ -315,11 +325,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if session is None:
             return 0
         store = session.__class__(session.session_key)
-        data = store.load()
-        if not data.get("_auth_user_id"):
+        data = store.load()  # as stored now: a logout or a new key (cycle_key) left it empty
+        if not _logs_in(data, self.user.pk):
             return 0
         now = time.time()
         return min(
             data.get(LAST_ACTIVITY, now) + settings.SESSION_IDLE_TIMEOUT - now,
             data.get(LOGGED_IN_AT, now) + settings.SESSION_ABSOLUTE_LIFETIME - now,
         )
+
+
+def _logs_in(data: dict, user_id: int) -> bool:
+    """Whether this stored session still logs the user in, as django.contrib.auth.get_user
+    decides it for a request (backend, an active user, the password's session hash), without
+    get_user's side effects on the session (flush, cycle_key)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+    from django.utils.crypto import constant_time_compare
+
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return False
+    backend_path = data.get(BACKEND_SESSION_KEY)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    user = load_backend(backend_path).get_user(user_id)  # None when it may not log in
+    session_hash = data.get(HASH_SESSION_KEY)
+    if user is None or not session_hash:
+        return False
+    return any(constant_time_compare(session_hash, known) for known in
+               (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()))

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from community.asgi import application
@@ -180,3 +181,124 @@ async def test_trusted_origins_and_the_site_url_are_accepted_as_the_csrf_check_d
                                      "https://*.werkplaats.example.nl"]
     settings.SITE_URL = "https://werkplaats.example.com"
     assert await handshake("daphne.internal", None, origin) is accepted
+
+
+# --- access that ends outside a logout --------------------------------------------------------
+
+PROMISE = 5  # seconds: every way access ends closes the user's sockets within this
+
+
+def refresh_session_hash(session_key: str, user) -> None:
+    """What update_session_auth_hash leaves in the session that changed the password."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import HASH_SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_deactivating_an_account_closes_its_sockets_4401_at_once(open_reader, session_for):
+    thread, asker, other, _moderator = await public_question()
+    readers = [await open_reader(thread.pk, session_key=await session_for(other))
+               for _ in range(2)]
+    bystander = await open_reader(thread.pk, session_key=await session_for(asker))
+
+    def deactivate():
+        other.is_active = False
+        other.save()  # what the admin's change form does
+
+    await sync_to_async(deactivate)()
+    for reader in readers:
+        assert await reader.close_code(timeout=PROMISE) == CloseCode.SESSION_ENDED
+    await bystander.ping()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_password_closes_the_users_other_sessions_4401(open_reader, session_for):
+    thread, asker, other, _moderator = await public_question()
+    elsewhere = await open_reader(thread.pk, session_key=await session_for(other))
+    changing_key = await session_for(other)
+    changing = await open_reader(thread.pk, session_key=changing_key)
+    bystander = await open_reader(thread.pk, session_key=await session_for(asker))
+
+    @sync_to_async
+    def change_password():
+        from django.db import transaction
+
+        with transaction.atomic():  # the announcement goes after the commit
+            other.set_password("een-heel-nieuw-wachtwoord")
+            other.save()
+            refresh_session_hash(changing_key, other)
+
+    await change_password()
+    assert await elsewhere.close_code(timeout=PROMISE) == CloseCode.SESSION_ENDED
+    await changing.ping()  # its session holds the new hash: still logged in
+    await bystander.ping()
+    await changing.nothing(timeout=0.5)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_changepassword_on_the_command_line_closes_the_sockets(
+        open_reader, session_for, monkeypatch):
+    from django.core.management import call_command
+
+    thread, _asker, other, _moderator = await public_question()
+    reader = await open_reader(thread.pk, session_key=await session_for(other))
+    monkeypatch.setattr("getpass.getpass", lambda *args, **kwargs: "Een-nieuw-w8woord-voor-jou")
+    await sync_to_async(call_command)("changepassword", other.username, stdout=None)
+    assert await reader.close_code(timeout=PROMISE) == CloseCode.SESSION_ENDED
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_unannounced_deactivation_is_found_by_the_periodic_recheck(
+        open_reader, session_for, monkeypatch):
+    from accounts.models import User
+    from live import consumers
+
+    monkeypatch.setattr(consumers, "SESSION_RECHECK_SECONDS", 0.2)
+    thread, _asker, other, _moderator = await public_question()
+    reader = await open_reader(thread.pk, session_key=await session_for(other))
+    await sync_to_async(User.objects.filter(pk=other.pk).update)(is_active=False)  # no save()
+    assert await reader.close_code(timeout=2) == CloseCode.SESSION_ENDED
+
+
+@pytest.mark.django_db
+def test_only_a_deactivation_or_a_new_password_is_announced(
+        monkeypatch, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from accounts.models import User
+    from live import broadcast
+    from tests.factories import make_user
+
+    sent = []
+    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
+    user = make_user()
+    changed = [(broadcast.user_group(user.pk), {"type": "account.changed"})]
+    with django_capture_on_commit_callbacks(execute=True):
+        user.first_name = "Anders"
+        user.save()
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        User.objects.get(pk=user.pk).save()
+        User.objects.only("username").get(pk=user.pk).save()
+    assert sent == []
+    with django_capture_on_commit_callbacks(execute=True):
+        user.set_password("een-heel-nieuw-wachtwoord")
+        user.save()
+    assert sent == changed
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+        user.save()  # still inactive: no second announcement
+    assert sent == changed
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = True
+        user.save()
+    assert sent == []
