@@ -247,6 +247,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
+    # Wrong second-factor codes (accounts.forms.SecondFactorLimitMixin): on top of allauth's
+    # "login_failed" (five minutes, wiped by a correct code), an hour per address and account.
+    "mfa_failed": "30/h/ip,10/h/key",
 }
 if _NO_LIMITS:
     ACCOUNT_RATE_LIMITS = False
@@ -254,6 +257,10 @@ if _NO_LIMITS:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Werkplaats"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOCAL_HTTP
 
 # Idle timeout (WCAG 2.2.1: warned at least 60 s ahead, one click to stay) and an
