@@ -121,7 +121,11 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     # Under ASGI every request runs in its own context, so persistent connections are never
     # reused and pile up until PostgreSQL refuses new ones; a per-process pool reuses them.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # CONN_HEALTH_CHECKS: after a PostgreSQL restart every idle connection in the pool is dead;
+    # checked as the pool hands it out (one empty round trip), a dead one is replaced instead of
+    # failing the request or the task that drew it.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0,
+                                                  conn_health_checks=True)}
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
         "timeout": 10,
