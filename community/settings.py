@@ -121,11 +121,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     # Under ASGI every request runs in its own context, so persistent connections are never
     # reused and pile up until PostgreSQL refuses new ones; a per-process pool reuses them.
-    # CONN_HEALTH_CHECKS: after a PostgreSQL restart every idle connection in the pool is dead;
-    # checked as the pool hands it out (one empty round trip), a dead one is replaced instead of
-    # failing the request or the task that drew it.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0,
-                                                  conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
         "timeout": 10,
@@ -245,7 +241,10 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if LOCAL_HTTP else "https"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
-    "signup": "20/m/ip",
+    # Sign-up says whether a username is taken (usernames are public, on posts); this keeps
+    # it from listing the accounts. A room of colleagues behind one address may sign up 30 an
+    # hour.
+    "signup": "5/m/ip,30/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
