@@ -91,7 +91,8 @@ class SecondFactorLimitMixin:
 
     allauth's own limit ("login_failed") forgets too soon for a six-digit code: it spans five
     minutes, and a correct code wipes its per-IP count too, so one valid account of an
-    attacker's own resets the counter of the whole address. This count only ever runs out.
+    attacker's own resets the counter of the whole address. This count is never wiped; it
+    only runs out with time.
     Checked before the code is, counted after a wrong one: a burst of parallel requests may
     pass a few extra, which allauth's own limit (counted before the check) bounds."""
 

@@ -13,7 +13,8 @@ class MembershipsReadOnly:
     the actor (staff with MFA, never their own role), record the change in the audit log and
     close the sockets that membership kept open. The admin would bypass all three through
     every path it has (form, inline, delete view, bulk action, whatever is added later), so
-    here they are shown, not changed."""
+    here they are shown, not changed. Deleting a user or region that has members needs the
+    right to delete memberships too, so the admin refuses that as well (deactivate, archive)."""
 
     def has_add_permission(self, request, obj=None):
         return False
