@@ -1,4 +1,6 @@
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context, ratelimit
+from allauth.mfa.base import forms as mfa_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -77,3 +79,40 @@ class ProfileForm(DisplayNameMixin, forms.ModelForm):
     def _post_clean(self):
         # The service validates and saves the model; the form only cleans the input.
         pass
+
+
+TOO_MANY_CODES = _("Too many attempts with a wrong code. Wait a while (at most an hour) and "
+                   "try again.")
+
+
+class SecondFactorLimitMixin:
+    """Counts wrong second-factor codes (TOTP or recovery code) in ACCOUNT_RATE_LIMITS
+    ["mfa_failed"], per account and per IP across accounts.
+
+    allauth's own limit ("login_failed") forgets too soon for a six-digit code: it spans five
+    minutes, and a correct code wipes its per-IP count too, so one valid account of an
+    attacker's own resets the counter of the whole address. This count is never wiped; it
+    only runs out with time.
+    Checked before the code is, counted after a wrong one: a burst of parallel requests may
+    pass a few extra, which allauth's own limit (counted before the check) bounds."""
+
+    def clean_code(self) -> str:
+        request, key = context.request, f"mfa-user-{self.user.pk}"
+        if not ratelimit.consume(request, action="mfa_failed", key=key, dry_run=True):
+            raise forms.ValidationError(TOO_MANY_CODES, code="too_many_attempts")
+        try:
+            return super().clean_code()
+        except forms.ValidationError as error:
+            if error.code == "too_many_login_attempts":  # allauth's limit, our words
+                raise forms.ValidationError(TOO_MANY_CODES, code="too_many_attempts") from None
+            if error.code == "incorrect_code":
+                ratelimit.consume(request, action="mfa_failed", key=key)
+            raise
+
+
+class AuthenticateForm(SecondFactorLimitMixin, mfa_forms.AuthenticateForm):
+    """The code asked after the password at login."""
+
+
+class ReauthenticateForm(SecondFactorLimitMixin, mfa_forms.ReauthenticateForm):
+    """The code asked again before a sensitive change."""

@@ -241,12 +241,18 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if LOCAL_HTTP else "https"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
-    "signup": "20/m/ip",
+    # Sign-up says whether a username is taken (usernames are public, on posts); this keeps
+    # it from listing the accounts. A room of colleagues behind one address may sign up 30 an
+    # hour.
+    "signup": "5/m/ip,30/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
+    # Wrong second-factor codes (accounts.forms.SecondFactorLimitMixin): on top of allauth's
+    # "login_failed" (five minutes, wiped by a correct code), an hour per address and account.
+    "mfa_failed": "30/h/ip,10/h/key",
 }
 if _NO_LIMITS:
     ACCOUNT_RATE_LIMITS = False
@@ -254,6 +260,10 @@ if _NO_LIMITS:
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Werkplaats"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOCAL_HTTP
 
 # Idle timeout (WCAG 2.2.1: warned at least 60 s ahead, one click to stay) and an

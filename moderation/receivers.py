@@ -1,7 +1,9 @@
 """Moderation's plugs into lower apps: the audit log hears about membership decisions and role
-changes (regions.signals, sent after commit), the review queue about new requests, and the
-forums' permission module asks moderation whether a member is suspended."""
+changes (regions.signals, sent after commit) and about wrong second-factor codes (allauth's
+mfa signal), the review queue about new requests, and the forums' permission module asks
+moderation whether a member is suspended."""
 
+from allauth.mfa import signals as mfa_signals
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -10,6 +12,7 @@ from forums import signals as forum_signals
 from regions import signals as region_signals
 
 from . import permissions, services, signals
+from .models import AuditEntry
 
 
 def _membership_requested(sender, request, **kwargs):
@@ -32,6 +35,17 @@ def _role_changed(sender, membership, actor, old_role, **kwargs):
 def _member_removed(sender, membership, actor, **kwargs):
     services.record(actor=actor, action="member.removed", obj=membership.user,
                     region=membership.region, before={"role": membership.role})
+
+
+def _second_factor_failed(sender, request, user, reauthentication=False, **kwargs):
+    """A wrong code for `user`'s second factor (the password was right, or they are logged in
+    and confirming again). The entry names the account, the time and, like every entry, the
+    request's address and browser; never the code that was typed. Codes refused by the rate
+    limit are not checked, so they send nothing: the log grows at most as fast as the limit."""
+    actor = request.user if reauthentication and request.user.is_authenticated else None
+    services.record(actor=actor, obj=user, result=AuditEntry.Result.DENIED,
+                    action="mfa.reauthentication_failed" if reauthentication
+                    else "mfa.login_failed")
 
 
 def _content_moderated(sender, action, actor, recipient, reason="", post=None, thread=None,
@@ -77,5 +91,6 @@ def connect() -> None:
         (region_signals.role_changed, _role_changed),
         (region_signals.member_removed, _member_removed),
         (signals.content_moderated, _content_moderated),
+        (mfa_signals.authentication_failed, _second_factor_failed),
     ]:
         signal.connect(receiver, dispatch_uid=f"moderation.{receiver.__name__}", weak=False)

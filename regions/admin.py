@@ -1,17 +1,41 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, MembershipRequest, Region
 from .signals import region_created
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipsReadOnly:
+    """Memberships and roles change on the region's management page only: its services check
+    the actor (staff with MFA, never their own role), record the change in the audit log and
+    close the sockets that membership kept open. The admin would bypass all three through
+    every path it has (form, inline, delete view, bulk action, whatever is added later), so
+    here they are shown, not changed. Deleting a user or region that has members needs the
+    right to delete memberships too, so the admin refuses that as well (deactivate, archive)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def management_link(region: Region) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("regions:manage", args=[region.slug]),
+                       _("Change members and roles on the management page"))
+
+
+class MembershipInline(MembershipsReadOnly, admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
     fields = ["user", "role", "joined_at"]
-    readonly_fields = ["joined_at"]
+    readonly_fields = fields
 
 
 @admin.register(Region)
@@ -23,6 +47,11 @@ class RegionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
     actions = ["archive", "unarchive"]
+    readonly_fields = ["management_page"]
+
+    @admin.display(description=_("members and roles"))
+    def management_page(self, obj):
+        return management_link(obj) if obj.pk else "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(num_members=Count("memberships"))
@@ -46,12 +75,17 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "region", "role", "joined_at"]
+class MembershipAdmin(MembershipsReadOnly, admin.ModelAdmin):
+    list_display = ["user", "region", "role", "joined_at", "management_page"]
     list_filter = ["role", "region"]
     search_fields = ["user__username", "user__email", "user__profile__display_name"]
-    autocomplete_fields = ["user", "region"]
     list_select_related = ["user", "region"]
+    fields = ["user", "region", "role", "joined_at", "management_page"]
+    readonly_fields = fields
+
+    @admin.display(description=_("members and roles"))
+    def management_page(self, obj):
+        return management_link(obj.region)
 
 
 @admin.register(MembershipRequest)

@@ -3,6 +3,7 @@ import time
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -14,14 +15,14 @@ from tests.factories import PASSWORD, make_user
 pytestmark = pytest.mark.django_db
 
 
-def signup(client, **overrides):
+def signup(client, REMOTE_ADDR="127.0.0.1", **overrides):  # noqa: N803 - Django's name
     data = {
         "email": "anna@waterschap.example", "username": "anna", "display_name": "Anna de Vries",
         "organisation": "Waterschap Vechtstromen", "government_layer": "waterschap",
         "password1": PASSWORD, "password2": PASSWORD,
     }
     data.update(overrides)
-    return client.post(reverse("account_signup"), data)
+    return client.post(reverse("account_signup"), data, REMOTE_ADDR=REMOTE_ADDR)
 
 
 def test_signup_sends_a_verification_mail_and_blocks_login_until_verified(client):
@@ -167,3 +168,26 @@ def test_username_must_be_a_plain_mention_handle(client):
     response = signup(client, username="anna<script>")
     assert response.status_code == 200
     assert not User.objects.exists()
+
+
+def _signup_limit(period: str) -> int:
+    for rate in settings.ACCOUNT_RATE_LIMITS["signup"].split(","):
+        amount, duration, _per = rate.strip().split("/")
+        if duration == period:
+            return int(amount)
+    raise LookupError(period)
+
+
+def test_signup_attempts_are_limited_per_address_so_usernames_cannot_be_listed(client):
+    make_user(username="bezet")
+    limit = _signup_limit("m")
+    assert limit <= 10 and _signup_limit("h") <= 60
+    for n in range(limit):
+        response = signup(client, username=f"probeer{n}", password2="klopt-niet",
+                          REMOTE_ADDR="192.0.2.9")
+        assert response.status_code == 200
+    response = signup(client, username="bezet", REMOTE_ADDR="192.0.2.9")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert 'class="site-header"' in html and "bezet" not in html
+    assert signup(client, username="anders", REMOTE_ADDR="192.0.2.10").status_code != 429
