@@ -302,3 +302,11 @@ def notify_moderation_action(*, action: str, actor, recipient, reason: str = "",
         tasks.fan_out_moderation, action, actor.pk if actor else None, recipient.pk,
         reason or "", post.pk if post else None, thread.pk if thread else None,
         region.pk if region else None, f"moderation:{action}:{uuid.uuid4().hex}")
+
+
+def follow_merged_thread(*, thread_id: int, into_thread_id: int) -> int:
+    """A thread merged into another: its notifications follow its posts there (in the merge's
+    transaction, before the merged thread's row and with it, on CASCADE, the rows that still
+    point at it go). Their collapse keys stay: a running reply count of the old thread goes on
+    as its own line, which keeps the unique running-row rule free of clashes."""
+    return Notification.objects.filter(thread_id=thread_id).update(thread_id=into_thread_id)
