@@ -33,6 +33,7 @@ from .models import (
     ReportSections,
     Tag,
     Thread,
+    ThreadRedirect,
     ThreadSubscription,
 )
 
@@ -176,6 +177,22 @@ def _locked_thread(pk: int) -> Thread:
     if not found:
         raise Thread.DoesNotExist
     return found[0]
+
+
+def _locked_reply_thread(pk: int) -> Thread:
+    """_locked_thread for a reply: the thread asked for or, when a merge took it (before the
+    form was sent, or while the reply waited for the row the merge held), the thread it became
+    part of, through the redirect the merge leaves. The merge commits before the wait ends, so
+    the redirect is there to read; a second merge meanwhile is one more hop."""
+    for _hop in range(3):
+        try:
+            return _locked_thread(pk)
+        except Thread.DoesNotExist:
+            pk = ThreadRedirect.objects.filter(old_thread_id=pk) \
+                .values_list("thread_id", flat=True).first()
+            if pk is None:
+                raise
+    raise Thread.DoesNotExist
 
 
 def _existing_post(author: User, key: str) -> Post | None:
@@ -324,7 +341,8 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
 @transaction.atomic
 def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None,
                  idempotency_key: str) -> Post:
-    thread = _locked_thread(thread.pk)
+    asked_for = thread.pk
+    thread = _locked_reply_thread(asked_for)
     if not permissions.can_reply(actor, thread):
         existing = _existing_post(actor, idempotency_key)
         if existing is not None:
@@ -333,7 +351,9 @@ def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | Non
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
     body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
-    if quote_of is not None and (quote_of.thread_id != thread.pk or quote_of.is_pending):
+    # A quote from a merged thread went along with it into this one.
+    if quote_of is not None and (quote_of.thread_id not in (thread.pk, asked_for)
+                                 or quote_of.is_pending):
         quote_of = None
     try:
         ratelimits.check_post(actor)
