@@ -38,23 +38,32 @@ def _mfa_setup(request):
     return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
 
 
+def refused(request, region: Region | None, message: str) -> PermissionDenied:
+    """The refusal to raise; a moderator suspended there sees why and until when instead
+    (moderation.middleware.SuspensionNoticeMiddleware)."""
+    if region is not None and permissions.paused_by_suspension(request.user, region.pk):
+        permissions.participation_barred(request.user, region.pk)  # notes it for the page
+    return PermissionDenied(message)
+
+
 def _gate(request, region: Region | None):
     """None when the user may moderate `region` (None: everywhere); else the MFA redirect,
-    or PermissionDenied for anyone without the role."""
+    or PermissionDenied for anyone without the role (or with it, suspended there)."""
     if permissions.can_moderate(request.user, region):
         return None
     if permissions.holds_moderator_role(request.user, region):
         return _mfa_setup(request)
-    raise PermissionDenied(_("Only this region's moderators can do this.") if region
-                           else _("Only staff can do this."))
+    raise refused(request, region, _("Only this region's moderators can do this.") if region
+                  else _("Only staff can do this."))
 
 
 def _gate_post(request, post):
     if permissions.can_moderate_post(request.user, post):
         return None
-    if permissions.holds_moderator_role(request.user, post.thread.forum.region):
+    region = post.thread.forum.region
+    if permissions.holds_moderator_role(request.user, region):
         return _mfa_setup(request)
-    raise PermissionDenied(_("Only this region's moderators can do this."))
+    raise refused(request, region, _("Only this region's moderators can do this."))
 
 
 def _error_message(request, error: ValidationError) -> None:
