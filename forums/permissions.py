@@ -217,6 +217,13 @@ def can_delete_post(user, post: Post) -> bool:
     return can_edit_post(user, post)
 
 
+def can_withdraw_post(user, post: Post) -> bool:
+    """Its author takes back a post still waiting for approval (a suspension does not stop
+    that: it only takes something out)."""
+    return user.is_authenticated and post.author_id == user.pk and post.is_pending \
+        and not post.is_deleted
+
+
 def can_react(user, post: Post) -> bool:
     return not post.is_deleted and not post.is_hidden and not post.is_pending \
         and can_take_part(user, post.thread.forum)

@@ -416,6 +416,32 @@ def decline_post(*, actor: User, post: Post) -> Post:
 
 
 @transaction.atomic
+def withdraw_post(*, actor: User, post: Post) -> bool:
+    """Its author takes back a post waiting for approval: it goes as if never sent, since
+    nobody but its author and the region's moderators saw it and it counts nowhere (no
+    counter, event or search entry to undo). A waiting thread goes with its opening post.
+    Returns whether the thread went too. Locks the post first, as approve_post does, so the
+    two meet in one order: whichever comes second finds the other's outcome."""
+    try:
+        post = Post.objects.select_related("thread__forum__region") \
+            .select_for_update(of=("self",)).get(pk=post.pk)
+    except Post.DoesNotExist:
+        raise ValidationError(_("This post has been withdrawn already.")) from None
+    if post.author_id != actor.pk:
+        raise PermissionDenied(_("You can only withdraw your own posts."))
+    if not permissions.can_withdraw_post(actor, post):
+        raise ValidationError(_("This post is no longer waiting for approval."))
+    thread = post.thread
+    # A waiting thread holds only its opening post (nobody replies to it before it is
+    # published); a merge may have put it in a published thread, where it is a reply.
+    if thread.is_pending and not thread.posts.exclude(pk=post.pk).exists():
+        thread.delete()
+        return True
+    post.delete()
+    return False
+
+
+@transaction.atomic
 def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
               report: dict | None = None) -> Post:
     post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
