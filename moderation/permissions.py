@@ -27,8 +27,9 @@ def paused_by_suspension(user, region_id: int | None) -> bool:
     the suspension runs: moderating is taking part with more power, so a suspension that stops
     them posting stops their decisions too. Staff keep their powers: those are the site's, not
     a region's, and only staff suspend staff (a staff member who must not moderate loses
-    is_staff). forums.permissions.is_moderator applies the same rule to the forums' powers
-    through its participation checks."""
+    is_staff). The lower apps ask it too: regions.permissions (members, requests, roles,
+    forums) through moderator_pauses, forums.permissions.is_moderator through its
+    participation checks (receivers.py registers both)."""
     return user.is_authenticated and not user.is_staff and \
         suspension_in(user, region_id) is not None
 

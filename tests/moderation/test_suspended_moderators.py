@@ -16,8 +16,10 @@ from forums import services as forum_services
 from forums.models import Post, Thread
 from moderation import guard, permissions, services, thread_actions
 from moderation.models import AuditEntry, Flag
-from regions.models import Role
-from tests.factories import make_member, make_thread
+from regions import permissions as region_permissions
+from regions import services as region_services
+from regions.models import Membership, Role
+from tests.factories import make_forums, make_member, make_region, make_thread, make_user
 from tests.live import conftest as live
 from tests.live.conftest import make_communicator
 
@@ -83,6 +85,60 @@ POWERS = {
         actor=a, region=w.region, flag_threshold=5, approval_posts=2),
 }
 
+
+def _membership_request(world):
+    world.region.is_open = False
+    world.region.save(update_fields=["is_open"])
+    return region_services.request_membership(actor=make_user(), region=world.region)
+
+
+def _membership(world):
+    return Membership.objects.get(user=world.member, region=world.region)
+
+
+# The region's own management (regions and forums services): members, requests, roles, forums.
+REGION_POWERS = {
+    "decide a membership request": lambda a, w: region_services.decide_request(
+        actor=a, request=_membership_request(w), approve=True),
+    "change a role": lambda a, w: region_services.change_role(
+        actor=a, membership=_membership(w), role=Role.REPORTER),
+    "remove a member": lambda a, w: region_services.remove_member(
+        actor=a, membership=_membership(w)),
+    "add a forum": lambda a, w: forum_services.create_forum(actor=a, region=w.region,
+                                                           name="Nieuw forum"),
+    "add a tag": lambda a, w: forum_services.create_tag(actor=a, region=w.region,
+                                                       name="Grondwater"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("power", REGION_POWERS)
+@pytest.mark.parametrize("where", ["here", "site-wide", "elsewhere"])
+def test_a_suspended_moderator_does_not_manage_the_region_either(world, power, where):
+    _suspend(world, world.moderator, where=where)
+    if where == "elsewhere":
+        REGION_POWERS[power](world.moderator, world)
+        return
+    with pytest.raises(PermissionDenied):
+        REGION_POWERS[power](world.moderator, world)
+    assert _membership(world).role == Role.MEMBER
+
+
+@pytest.mark.django_db
+def test_the_region_management_pages_refuse_a_suspended_moderator(world, client):
+    client.force_login(world.moderator)
+    manage = reverse("regions:manage", args=[world.region.slug])
+    assert client.get(manage).status_code == 200
+    _suspend(world, world.moderator, where="here")
+    assert client.get(manage).status_code == 403
+    assert not region_permissions.can_manage_region(world.moderator, world.region)
+    assert not region_permissions.manageable_regions(
+        world.moderator, type(world.region).objects.all()).exists()
+    staff_regions = region_permissions.manageable_regions(world.staff,
+                                                          type(world.region).objects.all())
+    assert world.region in staff_regions
+
+
 # These write what they act on first (a waiting or hidden post, a second thread).
 STAGED = {"approve", "decline", "restore a post", "merge"}
 
@@ -129,8 +185,6 @@ def test_a_suspension_elsewhere_or_of_staff_leaves_the_powers(world, settings, p
 
 
 def make_staff():
-    from tests.factories import make_user
-
     return make_user(staff=True, mfa=True)
 
 
@@ -194,8 +248,6 @@ def test_the_moderation_pages_refuse_a_suspended_moderator_and_say_why(world, cl
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_queue_socket_refuses_a_suspended_moderator(session_for):
-    from tests.factories import make_forums, make_region, make_user
-
     def build():
         region = make_region()
         make_forums(region)
