@@ -301,14 +301,16 @@ def reply(request, thread_id: int):
             _form_errors_to(form, error)
         else:
             location = f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}"
-            if post.thread_id != thread_id:
+            merged = post.thread_id != thread_id
+            if merged:
                 messages.info(request, _("This thread has been merged into “%(title)s”: your "
                                          "reply is there.") % {"title": post.thread.title})
             if post.is_pending:
                 messages.info(request, WAITING_MESSAGE)
-                if request.headers.get("X-Requested-With") == "fetch":
-                    # No live echo comes for a waiting post: the page loads it, with the notice.
-                    return JsonResponse({"location": location}, status=202)
+            if (post.is_pending or merged) and request.headers.get("X-Requested-With") == "fetch":
+                # No live echo comes on this page (a waiting post; a thread merged away): the
+                # page to load, with the notice.
+                return JsonResponse({"location": location}, status=202)
             return HttpResponseRedirect(location)
     thread = _reply_thread(request, thread_id)
     return render(request, "forums/thread.html",

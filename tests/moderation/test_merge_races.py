@@ -48,6 +48,22 @@ def test_a_reply_to_a_thread_merged_a_moment_ago_lands_in_the_receiving_thread()
 
 
 @pytest.mark.django_db
+def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receiving_one():
+    """The live page (static/js/live-thread.js) waits for its own reply's echo on this thread's
+    socket; none comes from a thread merged away, so it is told where to go, as for a waiting
+    post."""
+    moderator, replier, source, target = _world()
+    client = _logged_in(replier)
+    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": "Via de live pagina."},
+                           headers={"X-Requested-With": "fetch"})
+    post = Post.objects.get(body="Via de live pagina.")
+    assert response.status_code == 202
+    assert response.json() == {
+        "location": f"/onderwerp/{target.pk}/?page={post.page}#post-{post.pk}"}
+
+
+@pytest.mark.django_db
 def test_a_refused_reply_to_a_merged_thread_keeps_the_typed_text():
     moderator, replier, source, target = _world()
     client = _logged_in(replier)
