@@ -332,7 +332,7 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
         ignore_conflicts=True)
     ThreadRedirect.objects.filter(thread=thread).update(thread=into)
     ThreadRedirect.objects.create(old_thread_id=thread.pk, thread=into)
-    notification_services.follow_merged_thread(thread_id=thread.pk, into_thread_id=into.pk)
+    notification_services.follow_merged_thread(thread_id=thread.pk, into=into)
     _reindex(moved)
     events.thread_merged(thread.pk, into)
     events.posts_merged(into, from_thread_id=thread.pk, post_ids=moved)

@@ -358,6 +358,20 @@ def test_notifications_of_a_merged_thread_follow_its_posts(world, two_threads, a
     assert f'id="post-{reply.pk}"' in response.content.decode()
 
 
+def test_notifications_follow_a_merged_thread_into_another_region(world, after_commit):
+    elsewhere = make_thread(forum=world.other_region.forums.get(slug="vragen-en-antwoorden"),
+                            author=world.outsider, title="In Zuid")
+    with after_commit():
+        thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True)
+    [about_lock] = told(world.author, "locked")
+    assert about_lock.region_id == world.region.pk
+    with after_commit():
+        thread_actions.merge_threads(actor=world.staff, thread=world.thread, into=elsewhere,
+                                     reason="Hoort in Zuid")
+    about_lock.refresh_from_db()
+    assert (about_lock.thread_id, about_lock.region_id) == (elsewhere.pk, world.other_region.pk)
+
+
 def _unchanged(world, source, target, broadcasts, notifications_before=0):
     assert Thread.objects.filter(pk=source.pk).exists()
     assert Post.objects.filter(thread=source).count() == 2
