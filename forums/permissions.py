@@ -61,7 +61,9 @@ def _moderated_region_ids(user) -> list[int]:
         return []
     ids = [rid for rid, role in region_permissions.member_roles(user).items()
            if role == Role.MODERATOR]
-    return ids if ids and has_mfa(user) else []
+    if not ids or not has_mfa(user):
+        return []
+    return [rid for rid in ids if not _moderation_paused(user, rid)]
 
 
 def _waiting_q(user, prefix: str, region_field: str) -> Q:
@@ -149,6 +151,15 @@ def can_take_part(user, forum: Forum) -> bool:
     return region_permissions.is_member(user, forum.region)
 
 
+def _moderation_paused(user, region_id: int | None) -> bool:
+    """A region moderator barred from taking part in the region (moderation: suspended there
+    or site-wide) does not moderate it meanwhile; staff powers are site-wide and stay. The
+    rule is moderation.permissions.paused_by_suspension's, asked through the same checks."""
+    if user.is_staff:
+        return False
+    return any(check(user, region_id) for check in participation_checks)
+
+
 def is_moderator(user, forum: Forum) -> bool:
     """Moderator of the forum's region (or staff), with MFA; national forums: staff only."""
     if not user.is_authenticated:
@@ -156,7 +167,7 @@ def is_moderator(user, forum: Forum) -> bool:
     holds_role = user.is_staff or (
         forum.region_id is not None
         and region_permissions.role_in(user, forum.region) == Role.MODERATOR)
-    return holds_role and has_mfa(user)
+    return holds_role and has_mfa(user) and not _moderation_paused(user, forum.region_id)
 
 
 def can_start_thread(user, forum: Forum) -> bool:
@@ -204,6 +215,13 @@ def can_edit_post(user, post: Post) -> bool:
 
 def can_delete_post(user, post: Post) -> bool:
     return can_edit_post(user, post)
+
+
+def can_withdraw_post(user, post: Post) -> bool:
+    """Its author takes back a post still waiting for approval (a suspension does not stop
+    that: it only takes something out)."""
+    return user.is_authenticated and post.author_id == user.pk and post.is_pending \
+        and not post.is_deleted
 
 
 def can_react(user, post: Post) -> bool:

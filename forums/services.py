@@ -33,6 +33,7 @@ from .models import (
     ReportSections,
     Tag,
     Thread,
+    ThreadRedirect,
     ThreadSubscription,
 )
 
@@ -176,6 +177,22 @@ def _locked_thread(pk: int) -> Thread:
     if not found:
         raise Thread.DoesNotExist
     return found[0]
+
+
+def _locked_reply_thread(pk: int) -> Thread:
+    """_locked_thread for a reply: the thread asked for or, when a merge took it (before the
+    form was sent, or while the reply waited for the row the merge held), the thread it became
+    part of, through the redirect the merge leaves. The merge commits before the wait ends, so
+    the redirect is there to read; a second merge meanwhile is one more hop."""
+    for _hop in range(3):
+        try:
+            return _locked_thread(pk)
+        except Thread.DoesNotExist:
+            pk = ThreadRedirect.objects.filter(old_thread_id=pk) \
+                .values_list("thread_id", flat=True).first()
+            if pk is None:
+                raise
+    raise Thread.DoesNotExist
 
 
 def _existing_post(author: User, key: str) -> Post | None:
@@ -324,7 +341,8 @@ def create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None
 @transaction.atomic
 def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | None,
                  idempotency_key: str) -> Post:
-    thread = _locked_thread(thread.pk)
+    asked_for = thread.pk
+    thread = _locked_reply_thread(asked_for)
     if not permissions.can_reply(actor, thread):
         existing = _existing_post(actor, idempotency_key)
         if existing is not None:
@@ -333,7 +351,9 @@ def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | Non
             raise PermissionDenied(_("This thread is locked: no new replies."))
         raise PermissionDenied(_("You cannot reply in this thread."))
     body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
-    if quote_of is not None and (quote_of.thread_id != thread.pk or quote_of.is_pending):
+    # A quote from a merged thread went along with it into this one.
+    if quote_of is not None and (quote_of.thread_id not in (thread.pk, asked_for)
+                                 or quote_of.is_pending):
         quote_of = None
     try:
         ratelimits.check_post(actor)
@@ -393,6 +413,32 @@ def decline_post(*, actor: User, post: Post) -> Post:
         thread.is_declined = True
         thread.save(update_fields=["is_declined"])
     return post
+
+
+@transaction.atomic
+def withdraw_post(*, actor: User, post: Post) -> bool:
+    """Its author takes back a post waiting for approval: it goes as if never sent, since
+    nobody but its author and the region's moderators saw it and it counts nowhere (no
+    counter, event or search entry to undo). A waiting thread goes with its opening post.
+    Returns whether the thread went too. Locks the post first, as approve_post does, so the
+    two meet in one order: whichever comes second finds the other's outcome."""
+    try:
+        post = Post.objects.select_related("thread__forum__region") \
+            .select_for_update(of=("self",)).get(pk=post.pk)
+    except Post.DoesNotExist:
+        raise ValidationError(_("This post has been withdrawn already.")) from None
+    if post.author_id != actor.pk:
+        raise PermissionDenied(_("You can only withdraw your own posts."))
+    if not permissions.can_withdraw_post(actor, post):
+        raise ValidationError(_("This post is no longer waiting for approval."))
+    thread = post.thread
+    # A waiting thread holds only its opening post (nobody replies to it before it is
+    # published); a merge may have put it in a published thread, where it is a reply.
+    if thread.is_pending and not thread.posts.exclude(pk=post.pk).exists():
+        thread.delete()
+        return True
+    post.delete()
+    return False
 
 
 @transaction.atomic

@@ -295,21 +295,38 @@ def reply(request, thread_id: int):
             raise Http404 from None
         except PermissionDenied:
             # A thread this reader may not see answers 404, the same as a missing one.
-            selectors.get_thread(viewer=request.user, thread_id=thread_id)
+            _reply_thread(request, thread_id)
             raise
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
             location = f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}"
+            merged = post.thread_id != thread_id
+            if merged:
+                messages.info(request, _("This thread has been merged into “%(title)s”: your "
+                                         "reply is there.") % {"title": post.thread.title})
             if post.is_pending:
                 messages.info(request, WAITING_MESSAGE)
-                if request.headers.get("X-Requested-With") == "fetch":
-                    # No live echo comes for a waiting post: the page loads it, with the notice.
-                    return JsonResponse({"location": location}, status=202)
+            if (post.is_pending or merged) and request.headers.get("X-Requested-With") == "fetch":
+                # No live echo comes on this page (a waiting post; a thread merged away): the
+                # page to load, with the notice.
+                return JsonResponse({"location": location}, status=202)
             return HttpResponseRedirect(location)
-    thread = selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    thread = _reply_thread(request, thread_id)
     return render(request, "forums/thread.html",
                   _thread_context(request, thread, thread.page_count, form), status=400)
+
+
+def _reply_thread(request, thread_id: int) -> Thread:
+    """The thread a reply form was sent to or, once merged, the one it became part of (where
+    create_post puts the reply): the form comes back there with what was typed."""
+    try:
+        return selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    except Http404:
+        target = selectors.merged_into(thread_id=thread_id)
+        if target is None:
+            raise
+        return selectors.get_thread(viewer=request.user, thread_id=target)
 
 
 @login_required

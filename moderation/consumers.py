@@ -30,6 +30,7 @@ class QueueConsumer(LiveConsumer):
         if user is None or not user.is_authenticated:
             return False
         region_permissions.reset_cache(user)
+        permissions.forget_memo(user)  # a suspension pauses a moderator's watch too
         if region_id is None:
             return permissions.can_moderate_everywhere(user)
         region = Region.objects.filter(pk=region_id).first()

@@ -113,6 +113,19 @@ def decline_post(*, actor: User, post: Post, reason: str) -> Post:
     return post
 
 
+@transaction.atomic
+def withdraw_post(*, actor: User, post: Post) -> bool:
+    """The author takes back their waiting post (forums.services.withdraw_post); it leaves the
+    review queue, whose open pages refresh after commit. Not audited: the log records what
+    moderators decide (and refused attempts), and like deleting one's own post or withdrawing
+    a membership request, this is an author's own action on what only they wrote. Returns
+    whether the post's waiting thread went with it."""
+    region_id = post.thread.forum.region_id
+    thread_went = forum_services.withdraw_post(actor=actor, post=post)
+    queue_changed(region_id)
+    return thread_went
+
+
 def is_vouched(user: User, region: Region) -> bool:
     return Vouch.objects.filter(user=user, region=region).exists()
 

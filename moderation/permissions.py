@@ -1,8 +1,10 @@
 """Who may moderate what. Every moderation view, service and socket asks here.
 
 Region moderators (with MFA) act in their own regions; staff (with MFA) everywhere, and alone
-on national forums and site-wide suspensions. Built on regions.permissions (roles, MFA) and
-forums.permissions (who sees what): a moderator never acts on what they cannot see.
+on national forums and site-wide suspensions. A region moderator suspended in a region (or
+site-wide) has no moderator powers there while the suspension runs (`paused_by_suspension`).
+Built on regions.permissions (roles, MFA) and forums.permissions (who sees what): a moderator
+never acts on what they cannot see.
 """
 
 import time
@@ -20,18 +22,33 @@ from regions.models import Region, Role
 from .models import Suspension
 
 
+def paused_by_suspension(user, region_id: int | None) -> bool:
+    """A region moderator suspended in this region, or site-wide, does not moderate here while
+    the suspension runs: moderating is taking part with more power, so a suspension that stops
+    them posting stops their decisions too. Staff keep their powers: those are the site's, not
+    a region's, and only staff suspend staff (a staff member who must not moderate loses
+    is_staff). The lower apps ask it too: regions.permissions (members, requests, roles,
+    forums) through moderator_pauses, forums.permissions.is_moderator through its
+    participation checks (receivers.py registers both)."""
+    return user.is_authenticated and not user.is_staff and \
+        suspension_in(user, region_id) is not None
+
+
 def holds_moderator_role(user, region: Region | None) -> bool:
-    """The role, before the MFA requirement (to send the user to set it up)."""
+    """The role, before the MFA requirement (to send the user to set it up); paused in a
+    region where the moderator is suspended."""
     if not user.is_authenticated:
         return False
     if region is None:
         return user.is_staff
-    return region_permissions.holds_moderator_role(user, region)
+    return region_permissions.holds_moderator_role(user, region) and \
+        not paused_by_suspension(user, region.pk)
 
 
 def holds_any_moderator_role(user) -> bool:
     return user.is_authenticated and (user.is_staff or any(
-        role == Role.MODERATOR for role in region_permissions.member_roles(user).values()))
+        role == Role.MODERATOR and not paused_by_suspension(user, region_id)
+        for region_id, role in region_permissions.member_roles(user).items()))
 
 
 def can_moderate(user, region: Region | None) -> bool:
@@ -49,7 +66,7 @@ def moderated_region_ids(user) -> set[int] | None:
     if user.is_staff:
         return None
     return {rid for rid, role in region_permissions.member_roles(user).items()
-            if role == Role.MODERATOR}
+            if role == Role.MODERATOR and not paused_by_suspension(user, rid)}
 
 
 def moderated_regions(user, regions: QuerySet[Region]) -> QuerySet[Region]:

@@ -9,6 +9,7 @@ from django.db.models.signals import post_delete, post_save
 
 from forums import permissions as forum_permissions
 from forums import signals as forum_signals
+from regions import permissions as region_permissions
 from regions import signals as region_signals
 
 from . import permissions, services, signals
@@ -82,6 +83,8 @@ def connect() -> None:
     if permissions.participation_barred not in forum_permissions.participation_checks:
         forum_permissions.participation_checks.append(permissions.participation_barred)
         forum_permissions.participation_resets.append(permissions.forget_memo)
+    if permissions.paused_by_suspension not in region_permissions.moderator_pauses:
+        region_permissions.moderator_pauses.append(permissions.paused_by_suspension)
     if guard.must_wait not in forum_permissions.approval_checks:
         forum_permissions.approval_checks.append(guard.must_wait)
     forum_signals.post_held.connect(_post_held, dispatch_uid="moderation._post_held", weak=False)

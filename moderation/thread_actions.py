@@ -30,6 +30,7 @@ from forums.models import (
     ThreadRedirect,
     ThreadSubscription,
 )
+from notifications import services as notification_services
 from regions.models import Region
 
 from . import permissions
@@ -297,7 +298,8 @@ def move_thread(*, actor: User, thread: Thread, forum: Forum, reason: str) -> Th
 def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> Thread:
     """Append `thread`'s posts to `into` in their chronological order (positions after its
     last; its own posts keep theirs, so links and read marks stay right), then remove `thread`,
-    leaving a redirect from its address. Watchers come along. Returns `into`.
+    leaving a redirect from its address. Watchers and notifications come along (opening one
+    leads to its post in `into`). Returns `into`.
 
     Readers of `thread` get `thread.merged` (with the way to `into`), readers of `into` get
     `posts.merged` (reload). Reports are not merged: their sections would be lost."""
@@ -330,6 +332,7 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
         ignore_conflicts=True)
     ThreadRedirect.objects.filter(thread=thread).update(thread=into)
     ThreadRedirect.objects.create(old_thread_id=thread.pk, thread=into)
+    notification_services.follow_merged_thread(thread_id=thread.pk, into=into)
     _reindex(moved)
     events.thread_merged(thread.pk, into)
     events.posts_merged(into, from_thread_id=thread.pk, post_ids=moved)
@@ -345,7 +348,7 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
                reason=reason, before=before, after=after)
     source_forum = thread.forum_id
     author = thread.author
-    thread.delete()  # its events, read marks and watchers; its posts are in `into` now
+    thread.delete()  # its events, read marks, watchers; posts and notifications are in `into`
     _refresh_forum_totals(source_forum)
     if into.forum_id != source_forum:
         _refresh_forum_totals(into.forum_id)

@@ -18,7 +18,7 @@ from forums.models import Forum, Thread
 from . import permissions
 from . import thread_actions as actions
 from .thread_forms import FlagsForm, KindForm, MergeForm, MoveForm, RenameForm, SplitForm, TagsForm
-from .views import _mfa_setup
+from .views import _mfa_setup, refused
 
 
 def _gate_thread(request, thread: Thread):
@@ -26,7 +26,7 @@ def _gate_thread(request, thread: Thread):
         return None
     if permissions.holds_moderator_role(request.user, thread.forum.region):
         return _mfa_setup(request)
-    raise PermissionDenied(_("Only this region's moderators can do this."))
+    raise refused(request, thread.forum.region, _("Only this region's moderators can do this."))
 
 
 def _target_forums(user, thread: Thread):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("onderwerp/<int:thread_id>/", thread_views.thread_panel, name="thread"),
     path("onderwerp/<int:thread_id>/splitsen/", thread_views.split_thread, name="split"),
     path("bericht/<int:post_id>/goedkeuren/", views.waiting_action, name="waiting_action"),
+    path("bericht/<int:post_id>/intrekken/", views.withdraw_post, name="withdraw"),
     path("lid/<str:username>/", views.member, name="member"),
     path("schorsing/<int:suspension_id>/opheffen/", views.lift_suspension, name="lift"),
 ]

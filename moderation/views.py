@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.mfa import has_mfa
+from forums import permissions as forum_permissions
 from forums import selectors as forum_selectors
 from regions import selectors as region_selectors
 from regions.models import Region
@@ -38,23 +39,32 @@ def _mfa_setup(request):
     return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
 
 
+def refused(request, region: Region | None, message: str) -> PermissionDenied:
+    """The refusal to raise; a moderator suspended there sees why and until when instead
+    (moderation.middleware.SuspensionNoticeMiddleware)."""
+    if region is not None and permissions.paused_by_suspension(request.user, region.pk):
+        permissions.participation_barred(request.user, region.pk)  # notes it for the page
+    return PermissionDenied(message)
+
+
 def _gate(request, region: Region | None):
     """None when the user may moderate `region` (None: everywhere); else the MFA redirect,
-    or PermissionDenied for anyone without the role."""
+    or PermissionDenied for anyone without the role (or with it, suspended there)."""
     if permissions.can_moderate(request.user, region):
         return None
     if permissions.holds_moderator_role(request.user, region):
         return _mfa_setup(request)
-    raise PermissionDenied(_("Only this region's moderators can do this.") if region
-                           else _("Only staff can do this."))
+    raise refused(request, region, _("Only this region's moderators can do this.") if region
+                  else _("Only staff can do this."))
 
 
 def _gate_post(request, post):
     if permissions.can_moderate_post(request.user, post):
         return None
-    if permissions.holds_moderator_role(request.user, post.thread.forum.region):
+    region = post.thread.forum.region
+    if permissions.holds_moderator_role(request.user, region):
         return _mfa_setup(request)
-    raise PermissionDenied(_("Only this region's moderators can do this."))
+    raise refused(request, region, _("Only this region's moderators can do this."))
 
 
 def _error_message(request, error: ValidationError) -> None:
@@ -192,6 +202,34 @@ def waiting_action(request, post_id: int):
     default = reverse("moderation:region_queue", args=[region.slug]) if region \
         else reverse("moderation:queue")
     return redirect(_next_url(request, default))
+
+
+@login_required
+def withdraw_post(request, post_id: int):
+    """The author takes back their post waiting for approval. GET: a confirmation (works
+    without JavaScript); POST: withdraw. Anyone else's waiting post is not there (404), for
+    the moderators too: they decline it instead."""
+    post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
+    if not forum_permissions.can_withdraw_post(request.user, post):
+        if request.method == "POST" and post.author_id == request.user.pk:
+            # Their own post, approved or declined while the confirmation was open.
+            messages.error(request, _("This post is no longer waiting for approval."))
+            return redirect(post)
+        raise Http404
+    thread = post.thread
+    if request.method != "POST":
+        return render(request, "moderation/withdraw.html", {
+            "post": post, "thread": thread, "whole_thread": thread.is_pending})
+    try:
+        thread_went = guard.withdraw_post(actor=request.user, post=post)
+    except ValidationError as error:  # approved or declined a moment ago
+        _error_message(request, error)
+        return redirect(thread)
+    if thread_went:
+        messages.success(request, _("Your thread has been withdrawn."))
+        return redirect(thread.forum)
+    messages.success(request, _("Your post has been withdrawn."))
+    return redirect(thread)
 
 
 def _next_url(request, default: str) -> str:

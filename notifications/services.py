@@ -302,3 +302,14 @@ def notify_moderation_action(*, action: str, actor, recipient, reason: str = "",
         tasks.fan_out_moderation, action, actor.pk if actor else None, recipient.pk,
         reason or "", post.pk if post else None, thread.pk if thread else None,
         region.pk if region else None, f"moderation:{action}:{uuid.uuid4().hex}")
+
+
+def follow_merged_thread(*, thread_id: int, into) -> int:
+    """A thread merged into another (`into`): its notifications follow its posts there, and
+    into its region if that is another one (region mutes and the inbox's region name follow
+    the thread). Called in the merge's transaction, before the merged thread's row goes and
+    with it, on CASCADE, every row that still points at it. Collapse keys stay: a running
+    reply count of the old thread goes on as its own line, which keeps the one-running-row
+    rule free of clashes."""
+    return Notification.objects.filter(thread_id=thread_id).update(
+        thread_id=into.pk, region_id=into.forum.region_id)

@@ -78,11 +78,22 @@ def can_leave(user, region: Region) -> bool:
     return is_member(user, region)
 
 
+# Checks higher apps register (moderation: a suspension in the region) that pause a region
+# moderator's powers over that region: its members, requests, roles and forums. Each takes
+# (user, region_id) and returns True to pause. Staff powers are the site's: never paused here.
+moderator_pauses: list = []
+
+
+def _paused(user, region_id: int) -> bool:
+    return any(check(user, region_id) for check in moderator_pauses)
+
+
 def holds_moderator_role(user, region: Region) -> bool:
     """The role, before the MFA requirement; see can_manage_region."""
     if not user.is_authenticated:
         return False
-    return user.is_staff or role_in(user, region) == Role.MODERATOR
+    return user.is_staff or (role_in(user, region) == Role.MODERATOR
+                             and not _paused(user, region.pk))
 
 
 def holds_any_power(user) -> bool:
@@ -104,7 +115,8 @@ def manageable_regions(user, regions: QuerySet[Region]) -> QuerySet[Region]:
         return regions.none()
     if user.is_staff:
         return regions
-    moderated = [rid for rid, role in member_roles(user).items() if role == Role.MODERATOR]
+    moderated = [rid for rid, role in member_roles(user).items()
+                 if role == Role.MODERATOR and not _paused(user, rid)]
     return regions.filter(pk__in=moderated)
 
 

@@ -328,6 +328,50 @@ def test_a_redirect_follows_a_second_merge(world, two_threads, after_commit, cli
     assert client.get(f"/onderwerp/{source.pk}/")["Location"] == f"/onderwerp/{third.pk}/"
 
 
+def test_notifications_of_a_merged_thread_follow_its_posts(world, two_threads, after_commit,
+                                                          client):
+    """Notifications pointed at the merged thread (and went with it, on CASCADE): they now
+    point at the receiving thread, and opening one lands on the post there."""
+    source, target, _ = two_threads
+    watcher = make_member(region=world.region)
+    ThreadSubscription.objects.get_or_create(user=watcher, thread=source)
+    with after_commit():
+        reply = forum_services.create_post(actor=world.member, thread=source, body="Ook zo.")
+        thread_actions.set_locked(actor=world.moderator, thread=source, locked=True)
+    [about_reply] = Notification.objects.filter(recipient=watcher, kind=Kind.REPLY)
+    [about_lock] = told(world.author, "locked")
+    assert about_reply.thread_id == about_lock.thread_id == source.pk
+
+    with after_commit():
+        thread_actions.merge_threads(actor=world.moderator, thread=source, into=target,
+                                     reason="Dubbel onderwerp")
+    about_reply.refresh_from_db()
+    about_lock.refresh_from_db()
+    assert (about_reply.thread_id, about_reply.post_id) == (target.pk, reply.pk)
+    assert about_lock.thread_id == target.pk
+    reply.refresh_from_db()
+    client.force_login(watcher)
+    response = client.get(about_reply.get_absolute_url(), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == \
+        f"/onderwerp/{target.pk}/?page={reply.page}#post-{reply.pk}"
+    assert f'id="post-{reply.pk}"' in response.content.decode()
+
+
+def test_notifications_follow_a_merged_thread_into_another_region(world, after_commit):
+    elsewhere = make_thread(forum=world.other_region.forums.get(slug="vragen-en-antwoorden"),
+                            author=world.outsider, title="In Zuid")
+    with after_commit():
+        thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True)
+    [about_lock] = told(world.author, "locked")
+    assert about_lock.region_id == world.region.pk
+    with after_commit():
+        thread_actions.merge_threads(actor=world.staff, thread=world.thread, into=elsewhere,
+                                     reason="Hoort in Zuid")
+    about_lock.refresh_from_db()
+    assert (about_lock.thread_id, about_lock.region_id) == (elsewhere.pk, world.other_region.pk)
+
+
 def _unchanged(world, source, target, broadcasts, notifications_before=0):
     assert Thread.objects.filter(pk=source.pk).exists()
     assert Post.objects.filter(thread=source).count() == 2

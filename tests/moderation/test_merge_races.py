@@ -1,0 +1,180 @@
+"""A reply sent to a thread while (or just after) it is merged into another: the reply lands
+in the receiving thread, following the redirect the merge leaves, or the form comes back with
+a clear message and the typed text; never a 500 or a lost reply."""
+
+import threading
+
+import pytest
+from django.db import connections, transaction
+from django.test import Client
+
+from forums.models import Post, Thread, ThreadRedirect
+from moderation import thread_actions
+from regions.models import Role
+from tests.factories import make_forums, make_member, make_post, make_region, make_thread
+
+
+def _world():
+    region = make_region(name="Regio Midden")
+    forum = make_forums(region)[2]
+    moderator = make_member(region=region, role=Role.MODERATOR)
+    replier = make_member(region=region)
+    source = make_thread(forum=forum, title="Dubbel")
+    make_post(thread=source, body="Eerste reactie.")
+    target = make_thread(forum=forum, title="Het origineel")
+    return moderator, replier, source, target
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_a_reply_to_a_thread_merged_a_moment_ago_lands_in_the_receiving_thread():
+    moderator, replier, source, target = _world()
+    client = _logged_in(replier)  # the page was loaded before the merge
+    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    response = client.post(f"/onderwerp/{source.pk}/reageren/",
+                           {"body": "Net op tijd, dacht ik."})
+    post = Post.objects.get(body="Net op tijd, dacht ik.")
+    assert post.thread_id == target.pk and post.position == Thread.objects.get(
+        pk=target.pk).last_position
+    assert response.status_code == 302
+    assert response["Location"] == f"/onderwerp/{target.pk}/?page={post.page}#post-{post.pk}"
+    shown = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert any("Het origineel" in message for message in shown), shown
+
+
+@pytest.mark.django_db
+def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receiving_one():
+    """The live page (static/js/live-thread.js) waits for its own reply's echo on this thread's
+    socket; none comes from a thread merged away, so it is told where to go, as for a waiting
+    post."""
+    moderator, replier, source, target = _world()
+    client = _logged_in(replier)
+    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": "Via de live pagina."},
+                           headers={"X-Requested-With": "fetch"})
+    post = Post.objects.get(body="Via de live pagina.")
+    assert response.status_code == 202
+    assert response.json() == {
+        "location": f"/onderwerp/{target.pk}/?page={post.page}#post-{post.pk}"}
+
+
+@pytest.mark.django_db
+def test_a_refused_reply_to_a_merged_thread_keeps_the_typed_text():
+    moderator, replier, source, target = _world()
+    client = _logged_in(replier)
+    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    long_text = "x" * 200_000  # too long: a form error, on the receiving thread's page
+    response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": long_text})
+    assert response.status_code == 400
+    assert long_text in response.content.decode()
+    assert response.context["thread"].pk == target.pk
+    assert not Post.objects.filter(body=long_text).exists()
+
+
+@pytest.mark.django_db
+def test_a_reply_to_a_thread_that_is_gone_without_a_merge_is_a_404():
+    _moderator, replier, source, _target = _world()
+    client = _logged_in(replier)
+    Thread.objects.filter(pk=source.pk).delete()
+    response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": "Hallo?"})
+    assert response.status_code == 404
+    assert not ThreadRedirect.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_waiting_for_a_running_merge_lands_in_the_receiving_thread():
+    """The merge holds both thread rows; the reply waits for the one it answers, finds it gone
+    once the merge commits, and follows the redirect the merge left into the other thread."""
+    moderator, replier, source, target = _world()
+    client = _logged_in(replier)
+    merging, finish = threading.Event(), threading.Event()
+    outcome = {}
+
+    def merge():
+        try:
+            with transaction.atomic():
+                thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                                             into=Thread(pk=target.pk), reason="Dubbel")
+                merging.set()
+                finish.wait(10)
+        finally:
+            connections.close_all()
+
+    def reply():
+        try:
+            outcome["response"] = client.post(f"/onderwerp/{source.pk}/reageren/",
+                                              {"body": "Tegelijk met de samenvoeging."})
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    merger = threading.Thread(target=merge)
+    merger.start()
+    assert merging.wait(10)
+    replying = threading.Thread(target=reply)
+    replying.start()
+    replying.join(0.5)
+    assert replying.is_alive()  # waiting for the thread row the merge holds
+    finish.set()
+    merger.join(10)
+    replying.join(10)
+    assert "error" not in outcome, outcome.get("error")
+    response = outcome["response"]
+    post = Post.objects.get(body="Tegelijk met de samenvoeging.")
+    assert post.thread_id == target.pk
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/onderwerp/{target.pk}/")
+    target.refresh_from_db()
+    assert (target.post_count, target.last_position, post.position) == (4, 4, 4)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_waiting_for_a_running_reply_takes_the_reply_along():
+    moderator, replier, source, target = _world()
+    from forums import services as forum_services
+
+    started, finish = threading.Event(), threading.Event()
+
+    def reply():
+        try:
+            with transaction.atomic():
+                forum_services.create_post(actor=replier, thread=source, body="Eerder binnen.")
+                started.set()
+                finish.wait(10)
+        finally:
+            connections.close_all()
+
+    replying = threading.Thread(target=reply)
+    replying.start()
+    assert started.wait(10)
+    merged = {}
+
+    def merge():
+        try:
+            merged["into"] = thread_actions.merge_threads(
+                actor=moderator, thread=Thread(pk=source.pk), into=Thread(pk=target.pk),
+                reason="Dubbel")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            merged["error"] = error
+        finally:
+            connections.close_all()
+
+    merger = threading.Thread(target=merge)
+    merger.start()
+    merger.join(0.5)
+    assert merger.is_alive()  # waiting for the thread row the reply holds
+    finish.set()
+    replying.join(10)
+    merger.join(10)
+    assert "error" not in merged, merged.get("error")
+    post = Post.objects.get(body="Eerder binnen.")
+    assert post.thread_id == target.pk and post.position == 4
+    assert not Thread.objects.filter(pk=source.pk).exists()
