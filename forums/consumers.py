@@ -75,6 +75,8 @@ class ThreadConsumer(LiveConsumer):
         when no event reaches it. The socket does not wait for the client: events the channel
         layer lost (its group memberships were gone, say after a Redis flush) are sent from
         the table first, so the pong follows them."""
+        if not hasattr(self, "label"):
+            return {}  # refused at the handshake (4404): nothing to say
         await self._presence_update(joining=True, announce=False)
         seq = await self._current_seq()
         if self.last_seq is not None and seq > self.last_seq:

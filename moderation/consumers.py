@@ -52,6 +52,8 @@ class QueueConsumer(LiveConsumer):
         """A ring the channel layer lost (its group memberships were gone, say after a Redis
         flush) is made good at the next ping: if the queue is not what this socket last told
         its page, it says queue.changed before the pong."""
+        if not hasattr(self, "_told"):
+            return {}  # refused at the handshake (4404)
         current = await self._fingerprint()
         if current != self._told:
             self._told = current

@@ -48,6 +48,8 @@ class NotificationConsumer(LiveConsumer):
         """A ring the channel layer lost (its group memberships were gone, say after a Redis
         flush) must not leave the bell wrong for good: at every ping the count is read again,
         and sent before the pong if it is not what this socket last said."""
+        if not hasattr(self, "_sent_unread"):
+            return {}  # refused at the handshake (4401)
         unread = await database_sync_to_async(self._unread)()
         if unread != self._sent_unread:
             await self._send_count(unread)
