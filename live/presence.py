@@ -71,8 +71,10 @@ class RedisPresence:
         self._change = client.register_script(_CHANGE)
 
     def _run(self, thread_id: int, op: str, entry: str = "", info: str = "") -> list[Reader]:
-        keys = [self.make_key(f"live:presence:{thread_id}"),
-                self.make_key(f"live:presence:{thread_id}:who")]
+        # Not the cache's old "live:presence:<id>" key: a process of the previous release
+        # writing a pickled dict there during a rolling deploy would meet a sorted set.
+        keys = [self.make_key(f"live:readers:{thread_id}"),
+                self.make_key(f"live:readers:{thread_id}:who")]
         infos = self._change(keys=keys, args=[op, entry, info, self.ttl_ms])
         return [tuple(json.loads(raw)) for raw in infos]
 
