@@ -23,8 +23,8 @@ class QueueConsumer(LiveConsumer):
         self.region_id = region_id
         await self.join(broadcast.moderation_group(region_id))
         await self.accept()
-        # What the page shows: it was rendered before the socket opened, so a change in
-        # between is caught by the first ping's comparison as well.
+        # Taken as the page's state: the page was rendered just before (a change in that
+        # moment is not caught, as it was not before this socket had pings to compare).
         self._told = await self._fingerprint()
 
     @database_sync_to_async
