@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
-from live import broadcast
+from live import broadcast, presence
 from live.consumers import CloseCode, LiveConsumer
 from regions import permissions as region_permissions
 
@@ -17,7 +17,6 @@ from .models import Thread
 
 REPLAY_LIMIT = 500
 TYPING_INTERVAL = 3.0
-PRESENCE_TTL = 70  # seconds; clients ping every 25
 # Each announcement carries the whole list to every reader: 500 readers arriving one by one
 # would cost 500 × 500 frames. Per thread, the first change in a second is announced at once
 # and the rest of that second in one announcement at its end (whole seconds: the cache's unit).
@@ -71,9 +70,18 @@ class ThreadConsumer(LiveConsumer):
         self.last_seq = last_seq
         await self._catch_up()
 
-    async def on_ping(self, content):
+    async def pong_fields(self) -> dict:
+        """The pong says where the thread stands, so a client can tell it fell behind even
+        when no event reaches it. The socket does not wait for the client: events the channel
+        layer lost (its group memberships were gone, say after a Redis flush) are sent from
+        the table first, so the pong follows them."""
+        if not hasattr(self, "label"):
+            return {}  # refused at the handshake (4404): nothing to say
         await self._presence_update(joining=True, announce=False)
-        await self.send_json({"type": "pong"})
+        seq = await self._current_seq()
+        if self.last_seq is not None and seq > self.last_seq:
+            await self._catch_up()
+        return {"seq": seq}
 
     async def on_typing(self, content):
         now = time.monotonic()
@@ -182,25 +190,20 @@ class ThreadConsumer(LiveConsumer):
                 label = f"{label} ({profile.organisation})"
         return thread.event_seq, permissions.can_reply(self.user, thread), label
 
-    @database_sync_to_async
-    def _presence_snapshot(self, joining: bool | None):
-        """The readers after this socket joined (True) or left (False); None: only read."""
-        key = f"live:presence:{self.thread_id}"
-        now = time.time()
-        try:
-            readers = cache.get(key) or {}
-            readers = {k: v for k, v in readers.items() if v[2] > now}
-            if joining:
-                user_id = self.user.pk if self.user.is_authenticated else None
-                readers[self.channel_name] = (user_id, self.label, now + PRESENCE_TTL)
-            elif joining is False:
-                readers.pop(self.channel_name, None)
-            if joining is not None:
-                cache.set(key, readers, PRESENCE_TTL * 2)
-        except Exception:  # noqa: BLE001 - presence is a nicety; Redis may be away
+    async def _presence_snapshot(self, joining: bool | None):
+        """The readers after this socket joined (True) or left (False); None: only read.
+        Returns (named readers, anonymous count), or None without an answer."""
+        if joining:
+            user_id = self.user.pk if self.user.is_authenticated else None
+            readers = await presence.join(self.thread_id, self.channel_name, user_id, self.label)
+        elif joining is False:
+            readers = await presence.leave(self.thread_id, self.channel_name)
+        else:
+            readers = await presence.readers(self.thread_id)
+        if readers is None:
             return None
-        names = sorted({(uid, label) for uid, label, _exp in readers.values() if uid})
-        anonymous = sum(1 for uid, _label, _exp in readers.values() if not uid)
+        names = sorted({(uid, label) for uid, label in readers if uid})
+        anonymous = sum(1 for uid, _label in readers if not uid)
         return [{"user_id": uid, "name": label} for uid, label in names], anonymous
 
     async def _presence_update(self, joining: bool, announce: bool = True):

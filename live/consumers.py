@@ -175,7 +175,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
+            # Every socket joins the user's group, which carries events meant for other kinds
+            # of socket (participation.changed for thread sockets, say): not ours, not an error.
+            logger.debug("live: %s ignores %s", type(self).__name__, message.get("type"))
+            return
         await handler(message)
 
     # The last message encoded in this process and its text (see encode_json).
@@ -199,6 +202,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self._groups.append(group)
+
+    async def _renew_groups(self) -> None:
+        """Join every group again. A membership the channel layer lost (Redis flushed or failed
+        over to a replica, keys evicted under maxmemory, a socket older than group_expiry) is
+        back; one that is there gets its expiry moved on. group_add is idempotent."""
+        for group in list(self._groups):
+            await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
         await self._release(leave_groups=True)
@@ -259,7 +269,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await handler(content)
 
     async def on_ping(self, content):
-        await self.send_json({"type": "pong"})
+        """Every ping heals what Redis may have lost under this socket: its group memberships
+        now, and what it missed meanwhile (pong_fields, per kind of socket) before the pong."""
+        await self._renew_groups()
+        await self.send_json({"type": "pong", **await self.pong_fields()})
+
+    async def pong_fields(self) -> dict:
+        """What this kind of socket adds to its pong; it may first send what the client missed
+        while the group memberships were lost."""
+        return {}
 
     async def send_error(self, code: str, **fields) -> None:
         await self.send_json({"type": "error", "code": code, **fields})

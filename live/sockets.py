@@ -47,12 +47,30 @@ return 1
 
 # Renew the deadlines of sockets that are still open. KEYS: one set per socket (repeats allowed);
 # ARGV[1] the TTL in ms, ARGV[i + 1] the socket id for KEYS[i]. XX: a socket released meanwhile
-# (its close raced the heartbeat) is not brought back.
+# (its close raced the heartbeat) is not brought back. Returns the indexes (1-based) of the
+# sockets whose entry was missing: Redis lost it (flushed, failed over, evicted), or released.
 _RENEW = """
 local now = redis.call('TIME')
 local deadline = now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[1])
+local missing = {}
 for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', deadline, ARGV[i + 1])
+  if redis.call('ZSCORE', key, ARGV[i + 1]) then
+    redis.call('ZADD', key, 'XX', deadline, ARGV[i + 1])
+    redis.call('PEXPIRE', key, tonumber(ARGV[1]))
+  else
+    missing[#missing + 1] = i
+  end
+end
+return missing
+"""
+
+# Put back entries Redis lost, for sockets that are open all the same: no limit check (they
+# were counted when they opened), NX so a deadline set meanwhile stays.
+_RESTORE = """
+local now = redis.call('TIME')
+local deadline = now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'NX', deadline, ARGV[i + 1])
   redis.call('PEXPIRE', key, tonumber(ARGV[1]))
 end
 return #KEYS
@@ -74,6 +92,7 @@ class RedisSockets:
         self.ttl_ms = int(ttl * 1000)
         self._claim = client.register_script(_CLAIM)
         self._renew = client.register_script(_RENEW)
+        self._restore = client.register_script(_RESTORE)
         self._count = client.register_script(_COUNT)
 
     def key(self, user_id: int) -> str:
@@ -85,13 +104,25 @@ class RedisSockets:
     def release(self, user_id: int, socket_id: str) -> None:
         self.client.zrem(self.key(user_id), socket_id)
 
-    def renew(self, sockets: dict[str, int]) -> None:
-        """sockets: socket id → user id, all still open."""
+    def renew(self, sockets: dict[str, int]) -> dict[str, int]:
+        """sockets: socket id → user id, all open when the heartbeat began. Returns those whose
+        entry Redis no longer had (see restore)."""
         items = list(sockets.items())
+        missing = {}
         for start in range(0, len(items), 1000):  # bounded script arguments
             chunk = items[start:start + 1000]
-            self._renew(keys=[self.key(user_id) for _sid, user_id in chunk],
-                        args=[self.ttl_ms, *(sid for sid, _user_id in chunk)])
+            lost = self._renew(keys=[self.key(user_id) for _sid, user_id in chunk],
+                               args=[self.ttl_ms, *(sid for sid, _user_id in chunk)])
+            missing.update(chunk[int(i) - 1] for i in lost)
+        return missing
+
+    def restore(self, sockets: dict[str, int]) -> None:
+        """Entries again for these open sockets, whose entries Redis lost."""
+        items = list(sockets.items())
+        for start in range(0, len(items), 1000):
+            chunk = items[start:start + 1000]
+            self._restore(keys=[self.key(user_id) for _sid, user_id in chunk],
+                          args=[self.ttl_ms, *(sid for sid, _user_id in chunk)])
 
     def count(self, user_id: int) -> int:
         return int(self._count(keys=[self.key(user_id)]))
@@ -135,12 +166,21 @@ class MemorySockets:
         self.deadlines.get(user_id, {}).pop(socket_id, None)
         self._live(user_id)
 
-    def renew(self, sockets: dict[str, int]) -> None:
+    def renew(self, sockets: dict[str, int]) -> dict[str, int]:
         deadline = self.clock() + self.ttl
+        missing = {}
         for socket_id, user_id in sockets.items():
             entries = self.deadlines.get(user_id)
             if entries is not None and socket_id in entries:
                 entries[socket_id] = deadline
+            else:
+                missing[socket_id] = user_id
+        return missing
+
+    def restore(self, sockets: dict[str, int]) -> None:
+        deadline = self.clock() + self.ttl
+        for socket_id, user_id in sockets.items():
+            self.deadlines.setdefault(user_id, {}).setdefault(socket_id, deadline)
 
     def count(self, user_id: int) -> int:
         return len(self._live(user_id))
@@ -240,6 +280,18 @@ async def _heartbeat() -> None:
     while _open:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         try:
-            await _call(store().renew, dict(_open))
+            await renew_open_sockets()
         except Exception as error:  # noqa: BLE001 - Redis away: sockets close with the layer
             logger.warning("live: could not renew the socket count (%s)", error)
+
+
+async def renew_open_sockets() -> None:
+    """One heartbeat: renew this process's entries, and put back those Redis lost while their
+    sockets stayed open (else after a flush the user's sockets would go uncounted for good)."""
+    missing = await _call(store().renew, dict(_open))
+    # A socket that closed while the renewal ran is left out: its release removed it already.
+    still_open = {sid: uid for sid, uid in missing.items() if _open.get(sid) == uid}
+    if still_open:
+        logger.info("live: %d socket entries were lost in the store; restored",
+                    len(still_open))
+        await _call(store().restore, still_open)

@@ -10,7 +10,7 @@ from live.consumers import CloseCode, LiveConsumer
 from regions import permissions as region_permissions
 from regions.models import Region
 
-from . import permissions
+from . import permissions, selectors
 
 
 class QueueConsumer(LiveConsumer):
@@ -23,6 +23,9 @@ class QueueConsumer(LiveConsumer):
         self.region_id = region_id
         await self.join(broadcast.moderation_group(region_id))
         await self.accept()
+        # Taken as the page's state: the page was rendered just before (a change in that
+        # moment is not caught, as it was not before this socket had pings to compare).
+        self._told = await self._fingerprint()
 
     @database_sync_to_async
     def _may_watch(self, region_id) -> bool:
@@ -36,10 +39,37 @@ class QueueConsumer(LiveConsumer):
         region = Region.objects.filter(pk=region_id).first()
         return region is not None and permissions.can_moderate(user, region)
 
+    @database_sync_to_async
+    def _fingerprint(self) -> tuple[int, ...]:
+        region_ids = None if self.region_id is None else {self.region_id}
+        return selectors.queue_fingerprint(region_ids=region_ids)
+
     async def queue_changed(self, message):
+        # Read before the page refreshes, so the refresh shows at least this state.
+        self._told = await self._fingerprint()
         await self.send_json({"type": "queue.changed", "region_id": message.get("region_id")})
+
+    async def pong_fields(self) -> dict:
+        """A ring the channel layer lost (its group memberships were gone, say after a Redis
+        flush) is made good at the next ping: if the queue is not what this socket last told
+        its page, it says queue.changed before the pong."""
+        if not hasattr(self, "_told"):
+            return {}  # refused at the handshake (4404)
+        current = await self._fingerprint()
+        if current != self._told:
+            self._told = current
+            await self.send_json({"type": "queue.changed", "region_id": self.region_id})
+        return {}
 
     async def membership_revoked(self, message):
         # No longer a member (so no longer a moderator) of some region: check again.
+        await self._check_access()
+
+    async def participation_changed(self, message):
+        """A suspension of the moderator began or was lifted: whether they may still watch this
+        queue is asked again (the roles decide today; the answer must not be a crash)."""
+        await self._check_access()
+
+    async def _check_access(self) -> None:
         if not await self._may_watch(getattr(self, "region_id", None)):
             await self.close(code=CloseCode.ACCESS_REVOKED)

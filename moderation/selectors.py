@@ -5,7 +5,7 @@ items; query counts stay flat however long the queue or the log grows."""
 from datetime import UTC, date, datetime, time
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -68,6 +68,34 @@ def _count_both(flagged: QuerySet, requests: QuerySet) -> int:
             f"(SELECT COUNT(*) FROM ({requests_sql}) r)",
             [*flagged_params, *requests_params])
         return cursor.fetchone()[0]
+
+
+def queue_fingerprint(*, region_ids: set[int] | None) -> tuple[int, ...]:
+    """Changes whenever what the review queue of these regions (None: all) lists changes: an
+    item in or out, a flag more or less, a suspension begun or over. One round trip; for the
+    queue socket, which compares it at each ping with what it last told its page."""
+    in_thread = "thread__forum__region_id"
+    parts = [
+        _in_regions(Post.objects.filter(is_pending=True, is_deleted=False), in_thread,
+                    region_ids),
+        _in_regions(Post.objects.filter(is_hidden=True, hidden_by__isnull=True,
+                                        is_deleted=False), in_thread, region_ids),
+        _in_regions(Flag.objects.filter(is_open=True, post__is_deleted=False),
+                    f"post__{in_thread}", region_ids),
+        _in_regions(MembershipRequest.objects.filter(status=MembershipRequest.Status.PENDING),
+                    "region_id", region_ids),
+        _in_regions(Suspension.objects.active(), "region_id", region_ids),
+    ]
+    selects, params = [], []
+    for index, queryset in enumerate(parts):
+        sql, part_params = queryset.order_by().values(item=F("pk")).query.sql_with_params()
+        # The count and the sum of the ids: one item out and another in changes the sum.
+        selects.append(f"SELECT {index}, COUNT(*), COALESCE(SUM(part.item), 0) "  # noqa: S608
+                       f"FROM ({sql}) part")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1", params)
+        return tuple(value for row in cursor.fetchall() for value in row[1:])
 
 
 # --- Audit log -----------------------------------------------------------------------------

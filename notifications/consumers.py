@@ -4,7 +4,6 @@ Redis was away) is current again the moment it reconnects. See docs/live-protoco
 
 import asyncio
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 
 from live import broadcast
@@ -24,15 +23,10 @@ class NotificationConsumer(LiveConsumer):
             await self.close(code=CloseCode.SESSION_ENDED)
             return
         self._pending = None
+        self._sent_unread = None
         await self.join(broadcast.notification_group(self.user.pk))
         await self.accept()
         await self._send_state()
-
-    async def dispatch(self, message):
-        # The user group also carries events meant for thread sockets; those are not ours.
-        if getattr(self, get_handler_name(message), None) is None:
-            return
-        await super().dispatch(message)
 
     async def notification_new(self, event):
         if self._pending is None or self._pending.done():
@@ -50,9 +44,23 @@ class NotificationConsumer(LiveConsumer):
         self._pending = None
         await self._send_state()
 
-    async def _send_state(self):
+    async def pong_fields(self) -> dict:
+        """A ring the channel layer lost (its group memberships were gone, say after a Redis
+        flush) must not leave the bell wrong for good: at every ping the count is read again,
+        and sent before the pong if it is not what this socket last said."""
+        if not hasattr(self, "_sent_unread"):
+            return {}  # refused at the handshake (4401)
         unread = await database_sync_to_async(self._unread)()
+        if unread != self._sent_unread:
+            await self._send_count(unread)
+        return {}
+
+    async def _send_state(self):
+        await self._send_count(await database_sync_to_async(self._unread)())
+
+    async def _send_count(self, unread: int) -> None:
         await self.send_json({"type": "notifications.state", "unread": unread})
+        self._sent_unread = unread
 
     def _unread(self) -> int:
         # The socket's user object lives for hours: read memberships afresh, not from its cache.

@@ -42,6 +42,10 @@ def pytest_runtest_setup(item):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and cached sessions must not leak from one test into the next."""
+    from live import presence
+
     cache.clear()
+    presence._store = None  # the in-memory presence store lives as long as the process
     yield
     cache.clear()
+    presence._store = None

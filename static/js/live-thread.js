@@ -249,29 +249,58 @@
     }
   }
 
+  // The first retry is spread over 0.5–5 s, so the sockets that a restart (Redis, a deploy)
+  // closed at one instant do not all come back at one instant; after that, exponential backoff
+  // with full jitter, capped at 30 s (docs/live-protocol.md §7).
+  function reconnectDelay(failures) {
+    if (failures === 0) return 500 + Math.random() * 4500;
+    return Math.random() * Math.min(30000, 5000 * Math.pow(2, failures - 1));
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
-    socket.onopen = function () {
-      socket.send(JSON.stringify({type: "resume", last_seq: lastSeq}));
+    var sock = socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
+    var pongTimer = null, gone = false;
+    // The one way out of this socket: its close, or a pong that does not come.
+    function lost(code) {
+      if (gone) return;
+      gone = true;
+      window.clearInterval(pingTimer);
+      window.clearTimeout(pongTimer);
+      setStatus("offline");
+      if (code === 4404 || code === 4403) return;  // not ours to see (any more)
+      window.setTimeout(connect, reconnectDelay(attempt));
+      attempt += 1;
+    }
+    function giveUp() {
+      sock.onclose = null;
+      try { sock.close(); } catch (e) { /* closing already */ }
+      lost(1006);
+    }
+    sock.onopen = function () {
+      sock.send(JSON.stringify({type: "resume", last_seq: lastSeq}));
       setStatus(everConnected ? "updated" : "live");
       everConnected = true;
       pingTimer = window.setInterval(function () {
-        if (socket.readyState === 1) socket.send(JSON.stringify({type: "ping"}));
+        if (sock.readyState !== 1) return;
+        sock.send(JSON.stringify({type: "ping"}));
+        if (!pongTimer) pongTimer = window.setTimeout(giveUp, 10000);  // a dead connection
       }, 25000);
     };
-    socket.onmessage = function (message) {
-      try { handle(JSON.parse(message.data)); } catch (e) { /* one bad frame is not fatal */ }
+    sock.onmessage = function (message) {
+      var event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.type === "pong") {
+        window.clearTimeout(pongTimer);
+        pongTimer = null;
+        // The server sends what this socket missed before the pong; still behind means the
+        // socket is not being served as it should: a new one resumes from the table.
+        if (typeof event.seq === "number" && event.seq > lastSeq) giveUp();
+        return;
+      }
+      try { handle(event); } catch (e) { /* one bad frame is not fatal */ }
     };
-    socket.onclose = function (close) {
-      window.clearInterval(pingTimer);
-      setStatus("offline");
-      if (close.code === 4404 || close.code === 4403) return;  // not ours to see (any more)
-      attempt += 1;
-      // Exponential backoff with full jitter, capped at 30 s.
-      var delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt));
-      window.setTimeout(connect, delay);
-    };
+    sock.onclose = function (close) { lost(close.code); };
   }
 
   function setupReplyForm() {

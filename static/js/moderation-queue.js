@@ -78,30 +78,49 @@
       });
   }
 
+  // The first retry is spread over 0.5–5 s (a restart closes every socket at one instant);
+  // then exponential backoff with full jitter, capped at 30 s (docs/live-protocol.md §7).
+  function reconnectDelay(failures) {
+    if (failures === 0) return 500 + Math.random() * 4500;
+    return Math.random() * Math.min(30000, 5000 * Math.pow(2, failures - 1));
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
-    var ping = null;
+    var ping = null, pongTimer = null, gone = false;
+    function lost(code) {
+      if (gone) return;
+      gone = true;
+      window.clearInterval(ping);
+      window.clearTimeout(pongTimer);
+      statusEl.textContent = text("Offline");
+      if (code === 4404 || code === 4403) return;
+      window.setTimeout(connect, reconnectDelay(attempt));
+      attempt += 1;
+    }
+    function giveUp() {
+      socket.onclose = null;
+      try { socket.close(); } catch (e) { /* closing already */ }
+      lost(1006);
+    }
     socket.onopen = function () {
       if (attempt > 0) refresh();  // something may have changed while we were away
       attempt = 0;
       statusEl.textContent = text("Live");
       ping = window.setInterval(function () {
-        if (socket.readyState === 1) socket.send(JSON.stringify({type: "ping"}));
+        if (socket.readyState !== 1) return;
+        socket.send(JSON.stringify({type: "ping"}));
+        if (!pongTimer) pongTimer = window.setTimeout(giveUp, 10000);
       }, 25000);
     };
     socket.onmessage = function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (event.type === "queue.changed") refresh();
+      else if (event.type === "pong") { window.clearTimeout(pongTimer); pongTimer = null; }
     };
-    socket.onclose = function (close) {
-      window.clearInterval(ping);
-      statusEl.textContent = text("Offline");
-      if (close.code === 4404 || close.code === 4403) return;
-      attempt += 1;
-      window.setTimeout(connect, Math.random() * Math.min(30000, 500 * Math.pow(2, attempt)));
-    };
+    socket.onclose = function (close) { lost(close.code); };
   }
 
   document.addEventListener("DOMContentLoaded", function () {

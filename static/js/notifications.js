@@ -45,24 +45,52 @@
     }
   });
 
+  // The first retry is spread over 0.5–5 s (a restart closes every socket at one instant);
+  // then exponential backoff with full jitter, capped at 30 s (docs/live-protocol.md §7).
+  function reconnectDelay(failures) {
+    if (failures === 0) return 500 + Math.random() * 4500;
+    return Math.random() * Math.min(30000, 5000 * Math.pow(2, failures - 1));
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + bell.dataset.socketPath);
-    socket.addEventListener("open", function () { attempt = 0; });
+    var pingTimer = null, pongTimer = null, gone = false;
+    function lost(code) {
+      if (gone) return;
+      gone = true;
+      window.clearInterval(pingTimer);
+      window.clearTimeout(pongTimer);
+      // 4401: logged out or session over: this page's bell has nothing more to count.
+      if (code === 4401) return;
+      window.setTimeout(connect, reconnectDelay(attempt));
+      attempt += 1;
+    }
+    function giveUp() {
+      socket.onclose = null;
+      try { socket.close(); } catch (e) { /* closing already */ }
+      lost(1006);
+    }
+    socket.addEventListener("open", function () {
+      // The ping keeps the server's memberships fresh and has it re-send a count it missed.
+      pingTimer = window.setInterval(function () {
+        if (socket.readyState !== 1) return;
+        socket.send(JSON.stringify({type: "ping"}));
+        if (!pongTimer) pongTimer = window.setTimeout(giveUp, 10000);
+      }, 25000);
+    });
     socket.addEventListener("message", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       if (message.type === "notifications.state" && typeof message.unread === "number") {
+        attempt = 0;  // accepted: the server has spoken
         show(message.unread);
+      } else if (message.type === "pong") {
+        window.clearTimeout(pongTimer);
+        pongTimer = null;
       }
     });
-    socket.addEventListener("close", function (event) {
-      // 4401: logged out or session over; 4429: too many open tabs. No point in retrying.
-      if (event.code === 4401 || event.code === 4429) return;
-      var delay = Math.random() * Math.min(30000, 1000 * Math.pow(2, attempt));
-      attempt += 1;
-      window.setTimeout(connect, delay);
-    });
+    socket.onclose = function (event) { lost(event.code); };
   }
   connect();
 })();

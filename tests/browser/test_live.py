@@ -260,3 +260,47 @@ def test_two_readers_follow_a_thread_live_through_a_dropped_connection_and_a_loc
     expect(anna_page.get_by_label(label("Your reply"))).to_be_visible(timeout=LIVE_WITHIN_MS)
     expect(anna_page.locator("#reply").get_by_text(locked)).to_have_count(0)
     assert_not_reloaded(anna_page)
+
+
+AFTER_FLUSH = "Na de storing: de meetwaarden van vorige week staan er weer in."
+
+
+@pytest.mark.redis
+def test_a_reader_gets_posts_made_after_redis_lost_its_data_at_the_next_ping(
+        new_context, log_in):
+    """Redis is flushed under Bram's open page (this run's own database; never FLUSHALL): his
+    socket stays open but the channel layer forgot it. At the page's next ping (every 25 s; the
+    page's clock is moved on instead of waiting) he has the post made meanwhile, once, without
+    a reload."""
+    import redis
+    from django.conf import settings
+
+    region = make_region()
+    vragen = make_forums(region)[2]
+    anna = make_member(region=region, display_name="Anna Akker")
+    bram = make_member(region=region, display_name="Bram Beek")
+    thread = make_thread(forum=vragen, author=anna, title=QUESTION, body=OPENING,
+                         kind=Thread.Kind.QUESTION)
+    pages = {}
+    for person in (anna, bram):
+        context = new_context()
+        log_in(context, person)
+        page = pages[person.pk] = context.new_page()
+        if person is bram:
+            page.clock.install()
+        page.goto(thread.get_absolute_url())
+        expect(status(page)).to_have_text(tr("Live"))
+    bram_page = pages[bram.pk]
+    mark_page(bram_page)
+    read_along(bram_page)
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    post_reply(pages[anna.pk], AFTER_FLUSH)
+    bram_page.wait_for_timeout(1000)
+    expect(posts_with(bram_page, AFTER_FLUSH)).to_have_count(0)  # the doorbell rang for nobody
+
+    bram_page.clock.fast_forward(26000)
+    expect(posts_with(bram_page, AFTER_FLUSH)).to_be_visible(timeout=LIVE_WITHIN_MS)
+    expect(posts_with(bram_page, AFTER_FLUSH)).to_have_count(1)
+    expect(status(bram_page)).to_have_text(tr("Live"))
+    assert_not_reloaded(bram_page)

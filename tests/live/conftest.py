@@ -86,9 +86,13 @@ class Reader:
         await self.send({"type": "resume",
                          "last_seq": self.hello["seq"] if last_seq is None else last_seq})
 
-    async def ping(self) -> None:
+    async def ping(self) -> dict:
+        """The pong (docs/live-protocol.md §4); frames the ping made the server send before it
+        (a catch-up) fail the assertion."""
         await self.send({"type": "ping"})
-        assert await self.frame() == {"type": "pong"}
+        pong = await self.frame()
+        assert pong["type"] == "pong", pong
+        return pong
 
     async def disconnect(self) -> None:
         """The client goes away (or, after the server closed, the server reports the close

@@ -266,3 +266,35 @@ async def test_an_event_is_encoded_once_for_all_its_readers_in_a_process(open_re
     assert {f["seq"] for f in frames} == {frames[0]["seq"]}
     assert {f["html"] for f in frames} == {frames[0]["html"]}
     assert encoded.count("post.created") == 1
+
+
+# --- entries the store lost come back ---------------------------------------------------------
+
+async def test_the_heartbeat_puts_back_entries_the_store_lost_for_open_sockets(monkeypatch):
+    """Redis flushed (or failed over, or evicted the key) under open sockets: without their
+    entries the user's limit and the fan-out's "who is online" would be wrong for good. The
+    next heartbeat puts back exactly the sockets still open, and not one that closed."""
+    if settings.REDIS_URL:
+        store = redis_store(30, f"test-live-sockets-{uuid.uuid4().hex}")
+    else:
+        store = sockets.MemorySockets(ttl=30)
+    monkeypatch.setattr(sockets, "_store", store)
+    monkeypatch.setattr(sockets, "_open", {})
+    for n in range(3):
+        assert await sockets.claim(7, f"open-{n}", MAX_SOCKETS_PER_USER)
+    assert await sockets.claim(7, "closing", MAX_SOCKETS_PER_USER)
+    lose = (lambda: store.client.delete(store.key(7))) if settings.REDIS_URL \
+        else store.deadlines.clear
+    await sync_to_async(lose)()
+    await sockets.release(7, "closing")
+    assert await sync_to_async(store.count)(7) == 0
+
+    await sockets.renew_open_sockets()
+    assert await sync_to_async(store.count)(7) == 3
+    assert await sync_to_async(store.claim)(7, "closing", 4) is True  # it was not put back
+    await sync_to_async(store.release)(7, "closing")
+    await sockets.renew_open_sockets()  # nothing lost: nothing added
+    assert await sync_to_async(store.count)(7) == 3
+    for n in range(3):
+        await sockets.release(7, f"open-{n}")
+    assert await sync_to_async(store.count)(7) == 0

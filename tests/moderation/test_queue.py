@@ -211,3 +211,53 @@ def test_delete_from_the_queue_soft_deletes_and_notifies(world, signals_sent,
         services.delete_post(actor=world.staff, post=world.post, reason="Spam")
     assert world.fresh(world.post).is_deleted
     assert signals_sent[0]["action"] == "deleted" and signals_sent[0]["reason"] == "Spam"
+
+
+def test_the_queue_fingerprint_moves_with_every_kind_of_item_and_only_in_its_regions(world):
+    """What the queue socket compares at each ping (moderation/consumers.py): any item in or
+    out of the region's queue changes it, another region's items do not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation import selectors
+    from regions import services as region_services
+    from tests.factories import make_post
+
+    def fingerprint(region_ids=frozenset({world.region.pk})):
+        return selectors.queue_fingerprint(
+            region_ids=None if region_ids is None else set(region_ids))
+
+    seen = [fingerprint()]
+
+    def changed() -> bool:
+        """Differs from what the socket last told (even if the queue is back to an earlier
+        state: the page shows the last one)."""
+        now = fingerprint()
+        differs = now != seen[-1]
+        seen.append(now)
+        return differs
+
+    _flag(world)
+    assert changed()  # a flag
+    _flag(world)
+    assert changed()  # another flag on the same post
+    services.dismiss_flags(actor=world.moderator, post=world.post)
+    assert changed()  # flags resolved
+    world.region.is_open = False
+    world.region.save(update_fields=["is_open"])
+    region_services.request_membership(actor=make_user(), region=world.region)
+    assert changed()  # a membership request
+    services.suspend(actor=world.moderator, user=world.member, region=world.region,
+                     reason="Afkoelen", ends_at=timezone.now() + timedelta(days=1))
+    assert changed()  # a suspension
+    waiting = make_post(thread=world.thread, author=world.author)
+    Post.objects.filter(pk=waiting.pk).update(is_pending=True)
+    assert changed()  # a post waiting for approval
+
+    assert not changed()  # nothing happened
+
+    others, everywhere = fingerprint({world.other_region.pk}), fingerprint(None)
+    _flag(world)
+    assert fingerprint({world.other_region.pk}) == others  # not their queue
+    assert selectors.queue_fingerprint(region_ids=None) != everywhere  # staff see all
