@@ -70,18 +70,22 @@ class ThreadConsumer(LiveConsumer):
         self.last_seq = last_seq
         await self._catch_up()
 
-    async def pong_fields(self) -> dict:
-        """The pong says where the thread stands, so a client can tell it fell behind even
-        when no event reaches it. The socket does not wait for the client: events the channel
-        layer lost (its group memberships were gone, say after a Redis flush) are sent from
-        the table first, so the pong follows them."""
+    async def heal(self) -> None:
+        """Events the channel layer lost (its group memberships were gone, say after a Redis
+        flush) are sent from the table, without waiting for the client to notice."""
         if not hasattr(self, "label"):
-            return {}  # refused at the handshake (4404): nothing to say
+            return  # refused at the handshake (4404): nothing to say
         await self._presence_update(joining=True, announce=False)
-        seq = await self._current_seq()
-        if self.last_seq is not None and seq > self.last_seq:
+        self._thread_seq = await self._current_seq()
+        if self.last_seq is not None and self._thread_seq > self.last_seq:
             await self._catch_up()
-        return {"seq": seq}
+
+    def pong_fields(self) -> dict:
+        """The pong says where the thread stands, so a client can tell it fell behind even when
+        no event reaches it: as read at the last heal, or what this socket sent since."""
+        if not hasattr(self, "_thread_seq"):
+            return {}
+        return {"seq": max(self._thread_seq, self.last_seq or 0)}
 
     async def on_typing(self, content):
         now = time.monotonic()

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import time
 
@@ -40,6 +41,7 @@ RATE_PER_SECOND = 20
 RATE_BURST = 40
 MAX_DROPPED = 60  # messages over the rate before the socket is closed
 MAX_SOCKETS_PER_USER = 10
+HEAL_SECONDS = 5.0  # clients ping every 25 s; see on_ping
 # Unannounced ends of a session (expiry; an account changed without save()) are found within
 # this; announced ones (logout, deactivation, a new password) at once.
 SESSION_RECHECK_SECONDS = 300
@@ -269,14 +271,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await handler(content)
 
     async def on_ping(self, content):
-        """Every ping heals what Redis may have lost under this socket: its group memberships
-        now, and what it missed meanwhile (pong_fields, per kind of socket) before the pong."""
-        await self._renew_groups()
-        await self.send_json({"type": "pong", **await self.pong_fields()})
+        """A ping heals what Redis may have lost under this socket: its group memberships, and
+        what it missed meanwhile (heal, per kind of socket), before the pong. At most once per
+        HEAL_SECONDS: within the rate limit a client could otherwise make every socket of its
+        user rejoin its groups and query the database 20 times a second. (Clients ping every
+        25 s, so for them every ping heals.)"""
+        now = time.monotonic()
+        if now - getattr(self, "_healed_at", -math.inf) >= HEAL_SECONDS:
+            self._healed_at = now
+            await self._renew_groups()
+            await self.heal()
+        await self.send_json({"type": "pong", **self.pong_fields()})
 
-    async def pong_fields(self) -> dict:
-        """What this kind of socket adds to its pong; it may first send what the client missed
-        while the group memberships were lost."""
+    async def heal(self) -> None:
+        """Send what the client missed while the group memberships were lost (per kind)."""
+
+    def pong_fields(self) -> dict:
+        """What this kind of socket adds to its pong."""
         return {}
 
     async def send_error(self, code: str, **fields) -> None:

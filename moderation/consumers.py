@@ -49,17 +49,16 @@ class QueueConsumer(LiveConsumer):
         self._told = await self._fingerprint()
         await self.send_json({"type": "queue.changed", "region_id": message.get("region_id")})
 
-    async def pong_fields(self) -> dict:
+    async def heal(self) -> None:
         """A ring the channel layer lost (its group memberships were gone, say after a Redis
         flush) is made good at the next ping: if the queue is not what this socket last told
         its page, it says queue.changed before the pong."""
         if not hasattr(self, "_told"):
-            return {}  # refused at the handshake (4404)
+            return  # refused at the handshake (4404)
         current = await self._fingerprint()
         if current != self._told:
             self._told = current
             await self.send_json({"type": "queue.changed", "region_id": self.region_id})
-        return {}
 
     async def membership_revoked(self, message):
         # No longer a member (so no longer a moderator) of some region: check again.

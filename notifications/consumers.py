@@ -44,16 +44,15 @@ class NotificationConsumer(LiveConsumer):
         self._pending = None
         await self._send_state()
 
-    async def pong_fields(self) -> dict:
+    async def heal(self) -> None:
         """A ring the channel layer lost (its group memberships were gone, say after a Redis
-        flush) must not leave the bell wrong for good: at every ping the count is read again,
+        flush) must not leave the bell wrong for good: at a ping the count is read again,
         and sent before the pong if it is not what this socket last said."""
         if not hasattr(self, "_sent_unread"):
-            return {}  # refused at the handshake (4401)
+            return  # refused at the handshake (4401)
         unread = await database_sync_to_async(self._unread)()
         if unread != self._sent_unread:
             await self._send_count(unread)
-        return {}
 
     async def _send_state(self):
         await self._send_count(await database_sync_to_async(self._unread)())

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from forums import services as forum_services
 from live import broadcast, presence, sockets
+from live import consumers as live_consumers
 from moderation import services as moderation_services
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_region, make_thread
@@ -28,6 +29,13 @@ from tests.moderation.test_sockets import _async_world as moderation_world
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = sync_to_async
+
+
+@pytest.fixture(autouse=True)
+def _heal_at_every_ping(monkeypatch):
+    """These tests ping in quick succession; clients ping every 25 s, so each of theirs heals.
+    (test_pings_in_quick_succession_heal_once keeps the production interval.)"""
+    monkeypatch.setattr(live_consumers, "HEAL_SECONDS", 0)
 
 
 def lose_layer_state() -> None:
@@ -260,3 +268,26 @@ async def test_a_user_group_event_leaves_every_kind_of_socket_open(kind, event_t
     assert not communicator.future.done()
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     await communicator.disconnect()
+
+
+async def test_pings_in_quick_succession_heal_once(open_reader, monkeypatch):
+    """A ping flood within the rate limit does not make the socket rejoin its groups and read
+    the thread each time: once per HEAL_SECONDS; the pongs in between still say where the
+    socket stands."""
+    monkeypatch.setattr(live_consumers, "HEAL_SECONDS", 60)
+    thread, author, _members = await public_thread_with_readers(logged_in=0)
+    reader = await open_reader(thread.pk)
+    start = reader.hello["seq"]
+    assert await reader.ping() == {"type": "pong", "seq": start}  # the first ping heals
+
+    lose_layer_state()
+    await reply(thread, author, "Tijdens de vloed")
+    for _ in range(5):
+        assert await reader.ping() == {"type": "pong", "seq": start}  # not healed again
+    await reader.nothing(timeout=0.3)
+
+    monkeypatch.setattr(live_consumers, "HEAL_SECONDS", 0)
+    await reader.send({"type": "ping"})
+    missed, pong = await reader.frames(2)
+    assert (missed["type"], missed["seq"]) == ("post.created", start + 1)
+    assert pong == {"type": "pong", "seq": start + 1}
