@@ -88,7 +88,7 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
-    var ping = null, pongTimer = null, gone = false;
+    var ping = null, pongTimer = null, gone = false, opened = false;
     function lost(code) {
       if (gone) return;
       gone = true;
@@ -96,6 +96,10 @@
       window.clearTimeout(pongTimer);
       statusEl.textContent = text("Offline");
       if (code === 4404 || code === 4403) return;
+      // A socket that opened and worked starts the backoff afresh; one closed 4503 (Redis
+      // away: accepted only to say "try again") counts as a failure, or every tab would
+      // retry every few seconds for as long as the outage lasts.
+      if (opened && code !== 4503) attempt = 0;
       window.setTimeout(connect, reconnectDelay(attempt));
       attempt += 1;
     }
@@ -106,7 +110,7 @@
     }
     socket.onopen = function () {
       if (attempt > 0) refresh();  // something may have changed while we were away
-      attempt = 0;
+      opened = true;
       statusEl.textContent = text("Live");
       ping = window.setInterval(function () {
         if (socket.readyState !== 1) return;
