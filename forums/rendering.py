@@ -278,15 +278,17 @@ def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int,
 
 def _render_image(self: RendererHTML, tokens: Sequence[Token], idx: int,
                   options: OptionsDict, env: EnvType) -> str:
+    # An image from elsewhere would tell its host the IP address and browser of every reader
+    # (and the live event would do the same the moment a post arrives): until the site has
+    # uploads of its own, every image is offered as a link instead of loaded.
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
     alt = self.renderInlineAsText(token.children or [], options, env)
-    if src.lower().startswith("https://"):
-        token.attrSet("alt", alt)
-        token.attrSet("loading", "lazy")
-        return self.renderToken(tokens, idx, options, env)
-    # Plain http would be mixed content and a relative src could be any site URL:
-    # offer the link instead of loading it.
+    return _image_link(src, alt)
+
+
+def _image_link(src: str, alt: str) -> str:
+    """`src` and `alt` as text (not yet escaped)."""
     rel = "" if _is_site_path(src) else f' rel="{EXTERNAL_REL}"'
     return f'<a href="{escapeHtml(src)}"{rel}>{escapeHtml(alt or src)}</a>'
 
@@ -311,26 +313,18 @@ def _build_parser() -> MarkdownIt:
     return md
 
 
-def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-    if attribute == "src" and not value.startswith("https://"):
-        return None
-    return value
-
-
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
-    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
     "sup", "sub",
 })
 
 _parser = _build_parser()
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
-    attributes={"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}},
+    attributes={"a": {"href", "title"}, "ol": {"start"}},
     # Exact values only: rel is set by _render_link_open, never taken from the source.
-    tag_attribute_values={"a": {"rel": {EXTERNAL_REL}, "class": {"mention"}},
-                          "img": {"loading": {"lazy"}}},
-    attribute_filter=_keep_attribute,
+    tag_attribute_values={"a": {"rel": {EXTERNAL_REL}, "class": {"mention"}}},
     link_rel=None,
     url_schemes=set(SAFE_SCHEMES),
     url_relative=lambda url: url if _is_site_path(url) else None,
