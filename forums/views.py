@@ -458,9 +458,7 @@ def unread(request):
 
 
 def tag_detail(request, slug: str):
-    tag = selectors.Tag.objects.filter(slug=slug).order_by("region_id").first()
-    if tag is None:
-        raise Http404
+    tag = selectors.get_tag(viewer=request.user, slug=slug)
     threads = selectors.list_tag_threads(viewer=request.user, slug=slug)
     page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "forums/tag.html", {"tag": tag, "page": page})

@@ -239,6 +239,34 @@ def test_tag_page_lists_threads_across_visible_regions(client):
     assert visible.title in html and hidden.title not in html
 
 
+def test_a_tag_of_a_region_the_visitor_cannot_read_is_a_404_like_an_unknown_one(client):
+    from forums.models import Tag
+
+    region = make_region(is_open=False)
+    Forum.objects.create(region=region, slug="intern", name="Intern", visibility="members")
+    Tag.objects.create(region=region, slug="geheimtag", name="Geheimtag")
+    url = reverse("forums:tag", args=["geheimtag"])
+    assert client.get(reverse("forums:tag", args=["bestaat-niet"])).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 404 and "Geheimtag" not in response.content.decode()
+    client.force_login(make_user())
+    assert client.get(url).status_code == 404
+    client.force_login(make_member(region=region))
+    response = client.get(url)
+    assert response.status_code == 200 and "Geheimtag" in response.content.decode()
+
+
+def test_a_tag_page_prefers_the_programme_wide_tag_of_a_shared_slug(client):
+    from forums.models import Tag
+
+    region = make_region()
+    make_forums(region)
+    Tag.objects.create(region=region, slug="veenweide", name="Regionaal veen")
+    html = client.get(reverse("forums:tag", args=["veenweide"])).content.decode()
+    assert "Regionaal veen" not in html
+    assert Tag.objects.get(slug="veenweide", region=None).name in html
+
+
 def test_anonymous_readers_share_one_render_until_the_thread_changes(client, forums):
     thread = make_thread(forum=forums[2], body="Eerste versie")
     url = thread.get_absolute_url()
