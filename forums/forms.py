@@ -126,6 +126,12 @@ class ForumForm(forms.ModelForm):
         labels = {"name": _("Name"), "description": _("Description"),
                   "visibility": _("Who can read it")}
 
+    def __init__(self, *args, staff_only_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff_only_allowed:
+            field = self.fields["visibility"]
+            field.choices = [c for c in field.choices if c[0] != Forum.Visibility.STAFF]
+
     def _post_clean(self):
         pass  # the service validates and saves
 
