@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "community.text.ValidUTF8Middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "community.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
