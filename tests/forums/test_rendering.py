@@ -396,6 +396,8 @@ PATHOLOGICAL = {
     "mixed emphasis": "*a**" * 5_000,
     "underscore runs": "_a" * 10_000,
     "strikethrough runs": "~~a" * 6_666,
+    "single tildes": "~a" * 10_000,
+    "inert punctuation": "]" * 20_000,
     "nested lists": "- " * 10_000,
     # At the line cap (rendering.MAX_LINES): more lines are refused before any parsing.
     "wide table, many empty rows": "|a" * 3_000 + "|\n" + "|-" * 3_000 + "|\n" + "x\n" * 1_997,
@@ -466,3 +468,48 @@ def test_unclosed_link_destinations_stay_text_and_later_links_still_work():
     # Without a ")" the label can still be a reference link.
     html = render_markdown("[a](b\n\n[a]: https://example.org/ref")
     assert 'href="https://example.org/ref"' in html
+
+
+# --- Shortcuts change nothing ------------------------------------------------------------
+
+# What Markdown is made of: every character that ends plain text, and pieces of syntax.
+MARKDOWN_PIECES = list("\n!#$%&*+-:<=>@[\\]^_`{}~ aé1") + [
+    "**", "__", "~~", "](", "](/x)", "](https://a.example)", "![", "<https://a.example>",
+    "&amp;", "&#", "&#x41;", "`", "```", "@anna", "snake_case", "a_b", "*a*", "_a_", "\n\n",
+    "> ", "- ", "1. ", "# ", "|a|b|\n|-|-|\n", "\\*", "[a]: /ref\n", "[a]", "http://x.nl ",
+]
+
+
+def test_the_shortcuts_render_exactly_what_the_long_way_round_renders():
+    import random
+
+    long_way = rendering._build_parser(shortcuts=False)
+    chance = random.Random(11)
+    for _ in range(3_000):
+        source = "".join(chance.choice(MARKDOWN_PIECES) for _ in range(chance.randint(1, 60)))
+        env = {"mentions": rendering._Mentions(known={"anna": "anna"})}
+        expected = rendering._cleaner.clean(long_way.render(source, env))
+        assert render_markdown(source, known_usernames=["anna"]) == expected, source
+
+
+@pytest.mark.parametrize(("source", "most_scans"), [
+    ("_a" * 10_000, 2),  # like snake_case: only the first "_" (it may open) is scanned
+    ("~a" * 10_000, 0),  # a single "~" strikes nothing
+    ("*a" * 10_000, 2 * rendering.MAX_EMPHASIS_RUNS),
+    ("~~a" * 6_666, 2 * rendering.MAX_EMPHASIS_RUNS),
+    ("*a**" * 5_000, 2 * rendering.MAX_EMPHASIS_RUNS),
+    ("a _ " * 5_000, 5_000),  # "_" between spaces: looked at once each, then text
+])
+def test_emphasis_work_is_capped_whatever_the_runs(monkeypatch, source, most_scans):
+    from markdown_it.rules_inline import StateInline
+
+    scans = []
+    real_scan = StateInline.scanDelims
+
+    def counting_scan(self, start, can_split_word):
+        scans.append(start)
+        return real_scan(self, start, can_split_word)
+
+    monkeypatch.setattr(StateInline, "scanDelims", counting_scan)
+    render_markdown(source)
+    assert len(scans) <= most_scans
