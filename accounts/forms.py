@@ -4,6 +4,8 @@ from allauth.mfa.base import forms as mfa_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.text import ValidTextMixin
+
 from . import services
 from .models import GovernmentLayer, Profile
 from .validators import display_name_key, normalise_display_name, validate_display_name
@@ -25,7 +27,7 @@ class DisplayNameMixin:
         return name
 
 
-class SignupForm(DisplayNameMixin, AllauthSignupForm):
+class SignupForm(ValidTextMixin, DisplayNameMixin, AllauthSignupForm):
     display_name = forms.CharField(
         label=_("Display name"), max_length=60,
         help_text=_("How colleagues see you, for example “Anna de Vries”."),
@@ -61,7 +63,7 @@ class SignupForm(DisplayNameMixin, AllauthSignupForm):
         return user
 
 
-class ProfileForm(DisplayNameMixin, forms.ModelForm):
+class ProfileForm(ValidTextMixin, DisplayNameMixin, forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["display_name", "organisation", "government_layer", "job_title", "bio"]

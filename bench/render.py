@@ -5,8 +5,9 @@
 Each post of the corpus is at most MAX_SOURCE_LENGTH characters (what the forms and services
 accept) and is rendered REPEATS times (default 5) with forums.rendering.render_markdown, the
 function a reply or an edit calls; the table row shows the worst case's median wall and CPU
-time. The corpus: the hostile inputs of the issue (10,000 nested quotes or brackets), huge
-tables, many links and mentions, and a long ordinary post for comparison.
+time. The corpus: the hostile inputs of the issue (10,000 nested quotes or brackets, runs of
+* _ ~ that may or may not open emphasis, 20,000 punctuation characters), huge tables, many
+links and mentions, and a long ordinary post for comparison.
 """
 
 import json
@@ -40,8 +41,12 @@ CORPUS = {
     "nested lists": "- " * 10_000,
     "nested list items with text": "".join("  " * i + "- punt\n" for i in range(130)),
     "emphasis runs": "*a" * 10_000,
+    "emphasis runs, 9,000": "*a" * 9_000,
     "mixed emphasis": "*a**" * 5_000,
+    "underscore runs": "_a" * 10_000,
     "strikethrough runs": "~~a" * 6_666,
+    "single tildes": "~a" * 10_000,
+    "inert punctuation": "]" * 20_000,
     "backtick runs": "".join("`" * i + "a" for i in range(1, 198)),
     "unclosed link destinations": "[a](b" * 4_000,
     "angle brackets": "<" * 20_000,

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "community.text.ValidUTF8Middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "community.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -350,8 +351,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, NONCE],
         # The nonce lets a page switch on the reader's own controls in shared fragments.
         "style-src": [SELF, NONCE],
-        # allauth renders the TOTP QR code as an inline SVG data URI.
-        "img-src": [SELF, "data:", "https:"],
+        # allauth renders the TOTP QR code as an inline SVG data URI. No other hosts: an image
+        # from elsewhere tells its host who reads the page (posts offer images as links).
+        "img-src": [SELF, "data:"],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

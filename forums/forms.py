@@ -3,6 +3,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.text import ValidTextMixin
+
 from .models import Forum, Tag, Thread
 from .rendering import MAX_LINES, MAX_SOURCE_LENGTH, line_count
 
@@ -11,7 +13,7 @@ def _strip_nul(value: str) -> str:
     return value.replace("\x00", "")
 
 
-class IdempotentForm(forms.Form):
+class IdempotentForm(ValidTextMixin, forms.Form):
     """A hidden key per rendered form: a double click or a retry creates one post, not two."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
@@ -59,7 +61,7 @@ class TitleField(forms.CharField):
 REPORT_FIELDS = ("success_factors", "obstacles", "lessons")
 
 
-class ReportFieldsMixin(forms.Form):
+class ReportFieldsMixin(ValidTextMixin, forms.Form):
     success_factors = forms.CharField(
         label=_("Success factors"), required=False, max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -119,22 +121,28 @@ class EditPostForm(ReportFieldsMixin, forms.Form):
                 del self.fields[name]
 
 
-class ForumForm(forms.ModelForm):
+class ForumForm(ValidTextMixin, forms.ModelForm):
     class Meta:
         model = Forum
         fields = ["name", "description", "visibility"]
         labels = {"name": _("Name"), "description": _("Description"),
                   "visibility": _("Who can read it")}
 
+    def __init__(self, *args, staff_only_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff_only_allowed:
+            field = self.fields["visibility"]
+            field.choices = [c for c in field.choices if c[0] != Forum.Visibility.STAFF]
+
     def _post_clean(self):
         pass  # the service validates and saves
 
 
-class TagForm(forms.Form):
+class TagForm(ValidTextMixin, forms.Form):
     name = forms.CharField(label=_("New tag"), max_length=60)
 
 
-class SearchForm(forms.Form):
+class SearchForm(ValidTextMixin, forms.Form):
     q = forms.CharField(label=_("Search for"), max_length=200, required=False)
     region = forms.SlugField(label=_("Region"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False,

@@ -15,7 +15,7 @@ from accounts.mfa import has_mfa
 from regions import permissions as region_permissions
 from regions.models import Membership, Role
 
-from .models import Forum, Post, Thread
+from .models import Forum, Post, Tag, Thread
 
 PUBLIC, MEMBERS, STAFF = Forum.Visibility.PUBLIC, Forum.Visibility.MEMBERS, Forum.Visibility.STAFF
 
@@ -52,6 +52,22 @@ def can_view_forum(user, forum: Forum) -> bool:
     if forum.visibility == MEMBERS and user.is_authenticated:
         return forum.region_id is None or region_permissions.is_member(user, forum.region)
     return False
+
+
+def visible_tags(user, tags: QuerySet[Tag]) -> QuerySet[Tag]:
+    """Programme-wide tags for everyone; a region's tags for whoever reads one of its forums:
+    who sees nothing of a region does not learn what its threads are about."""
+    if _is_staff(user):
+        return tags
+    readable = visible_forums(user, Forum.objects.filter(region__is_archived=False))
+    return tags.filter(Q(region=None) | Q(region_id__in=readable.values("region_id")))
+
+
+def can_view_tag(user, tag: Tag) -> bool:
+    if tag.region_id is None or _is_staff(user):
+        return True
+    forums = Forum.objects.filter(region_id=tag.region_id, region__is_archived=False)
+    return visible_forums(user, forums).exists()
 
 
 def _moderated_region_ids(user) -> list[int]:
@@ -254,6 +270,20 @@ def can_manage_forums(user, region) -> bool:
     if region is None:
         return _is_staff(user) and has_mfa(user)
     return region_permissions.can_manage_region(user, region)
+
+
+def manageable_forums(user, forums: QuerySet[Forum]) -> QuerySet[Forum]:
+    """The forums on a management page (archived ones included, to restore them). Staff-only
+    means staff only: a region's moderators neither see nor touch them."""
+    return forums if _is_staff(user) else forums.exclude(visibility=STAFF)
+
+
+def can_manage_forum(user, forum: Forum) -> bool:
+    return can_manage_forums(user, forum.region) and (_is_staff(user) or forum.visibility != STAFF)
+
+
+def can_set_visibility(user, visibility: str) -> bool:
+    return _is_staff(user) or visibility != STAFF
 
 
 def can_curate_tags(user, region) -> bool:

@@ -164,6 +164,15 @@ def list_unread_threads(*, viewer: User) -> QuerySet[Thread]:
         .order_by("-last_post_at", "-pk")
 
 
+def get_tag(*, viewer: User, slug: str) -> Tag:
+    """The programme-wide tag of that slug, else a region's the viewer may see (404 if none)."""
+    tags = permissions.visible_tags(viewer, Tag.objects.filter(slug=slug))
+    tag = tags.order_by(F("region_id").asc(nulls_first=True), "pk").first()
+    if tag is None:
+        raise Http404
+    return tag
+
+
 def list_tag_threads(*, viewer: User, slug: str) -> QuerySet[Thread]:
     threads = Thread.objects.listed().filter(tags__slug=slug).distinct() \
         .select_related(*THREAD_LIST_RELATED).prefetch_related("tags")

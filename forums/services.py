@@ -73,6 +73,8 @@ def create_forum(*, actor: User, region: Region | None, name: str, description: 
                  visibility: str = Forum.Visibility.MEMBERS) -> Forum:
     if not permissions.can_manage_forums(actor, region):
         raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    if not permissions.can_set_visibility(actor, visibility):
+        raise PermissionDenied(_("Only staff make a forum staff-only."))
     base = slugify(name)[:70] or "forum"
     slug, n = base, 1
     while Forum.objects.filter(region=region, slug=slug).exists():
@@ -88,8 +90,10 @@ def create_forum(*, actor: User, region: Region | None, name: str, description: 
 
 @transaction.atomic
 def update_forum(*, actor: User, forum: Forum, **fields) -> Forum:
-    if not permissions.can_manage_forums(actor, forum.region):
+    if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    if "visibility" in fields and not permissions.can_set_visibility(actor, fields["visibility"]):
+        raise PermissionDenied(_("Only staff make a forum staff-only."))
     allowed = {"name", "description", "visibility", "is_archived", "position"}
     for key, value in fields.items():
         if key in allowed:
@@ -102,12 +106,14 @@ def update_forum(*, actor: User, forum: Forum, **fields) -> Forum:
 @transaction.atomic
 def move_forum(*, actor: User, forum: Forum, direction: int) -> None:
     """Swap places with the neighbour above (-1) or below (+1)."""
-    if not permissions.can_manage_forums(actor, forum.region):
+    if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied(_("Only this region's moderators manage its forums."))
     siblings = list(Forum.objects.filter(region=forum.region).order_by("position", "name"))
-    index = next(i for i, f in enumerate(siblings) if f.pk == forum.pk)
-    other = index + direction
-    if 0 <= other < len(siblings):
+    # The neighbour the actor sees: a moderator's list skips the staff-only forums.
+    shown = [i for i, f in enumerate(siblings) if permissions.can_manage_forum(actor, f)]
+    place = next(n for n, i in enumerate(shown) if siblings[i].pk == forum.pk)
+    if 0 <= place + direction < len(shown):
+        index, other = shown[place], shown[place + direction]
         siblings[index], siblings[other] = siblings[other], siblings[index]
         for position, item in enumerate(siblings):
             if item.position != position:

@@ -475,9 +475,7 @@ def unread(request):
 
 
 def tag_detail(request, slug: str):
-    tag = selectors.Tag.objects.filter(slug=slug).order_by("region_id").first()
-    if tag is None:
-        raise Http404
+    tag = selectors.get_tag(viewer=request.user, slug=slug)
     threads = selectors.list_tag_threads(viewer=request.user, slug=slug)
     page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "forums/tag.html", {"tag": tag, "page": page})
@@ -528,12 +526,15 @@ def manage_forums(request, slug: str):
             messages.warning(request, _("Moderators must use two-factor authentication."))
             return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
         raise PermissionDenied(_("Only this region's moderators manage its forums."))
-    forum_form, tag_form = ForumForm(prefix="new"), TagForm(prefix="tag")
+    staff_only = {
+        "staff_only_allowed": permissions.can_set_visibility(user, Forum.Visibility.STAFF)}
+    forums = permissions.manageable_forums(user, Forum.objects.filter(region=region))
+    forum_form, tag_form = ForumForm(prefix="new", **staff_only), TagForm(prefix="tag")
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             if action == "create":
-                forum_form = ForumForm(request.POST, prefix="new")
+                forum_form = ForumForm(request.POST, prefix="new", **staff_only)
                 if forum_form.is_valid():
                     services.create_forum(actor=user, region=region, **forum_form.cleaned_data)
                     messages.success(request, _("The forum has been added."))
@@ -547,8 +548,7 @@ def manage_forums(request, slug: str):
                     return redirect("forums:manage", slug=region.slug)
             else:
                 forum_id = request.POST.get("forum", "")
-                forum = Forum.objects.filter(
-                    region=region, pk=int(forum_id) if forum_id.isdigit() else 0).first()
+                forum = forums.filter(pk=int(forum_id) if forum_id.isdigit() else 0).first()
                 if forum is None:
                     messages.error(request, _("That forum does not exist."))
                 elif action in ("up", "down"):
@@ -558,7 +558,8 @@ def manage_forums(request, slug: str):
                     services.update_forum(actor=user, forum=forum,
                                           is_archived=action == "archive")
                 elif action == "rename":
-                    form = ForumForm(request.POST, prefix=f"forum-{forum.pk}", instance=forum)
+                    form = ForumForm(request.POST, prefix=f"forum-{forum.pk}", instance=forum,
+                                     **staff_only)
                     if form.is_valid():
                         services.update_forum(actor=user, forum=forum, **form.cleaned_data)
                         messages.success(request, _("The forum has been saved."))
@@ -568,9 +569,9 @@ def manage_forums(request, slug: str):
                 return redirect("forums:manage", slug=region.slug)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-    forums = Forum.objects.filter(region=region).order_by("position", "name")
     return render(request, "forums/manage.html", {
         "region": region, "forum_form": forum_form, "tag_form": tag_form,
-        "forums": [(f, ForumForm(prefix=f"forum-{f.pk}", instance=f)) for f in forums],
+        "forums": [(f, ForumForm(prefix=f"forum-{f.pk}", instance=f, **staff_only))
+                   for f in forums.order_by("position", "name")],
         "tags": Tag.objects.filter(region=region),
     })

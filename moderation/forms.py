@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.text import ValidTextMixin
 from forums.forms import BodyField
 
 from .models import Flag
@@ -13,7 +14,7 @@ def _clean_text(value: str) -> str:
     return (value or "").replace("\x00", "").strip()
 
 
-class FlagForm(forms.Form):
+class FlagForm(ValidTextMixin, forms.Form):
     # No reason is preselected: a member who only presses the button must choose one, not
     # flag the post as spam by accident.
     reason = forms.ChoiceField(label=_("What is wrong with this post?"),
@@ -34,7 +35,7 @@ class FlagForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ValidTextMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -42,7 +43,7 @@ class ReasonForm(forms.Form):
         return _clean_text(self.cleaned_data["reason"])
 
 
-class ModeratorEditForm(forms.Form):
+class ModeratorEditForm(ValidTextMixin, forms.Form):
     body = BodyField()
     note = forms.CharField(
         label=_("Moderator note"), max_length=500,
@@ -55,7 +56,7 @@ class ModeratorEditForm(forms.Form):
         return note
 
 
-class SuspendForm(forms.Form):
+class SuspendForm(ValidTextMixin, forms.Form):
     region = forms.ChoiceField(label=_("Where"))
     reason = forms.CharField(label=_("Reason"), max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 3}),
@@ -87,7 +88,7 @@ class SuspendForm(forms.Form):
         return ends_at
 
 
-class WarnForm(forms.Form):
+class WarnForm(ValidTextMixin, forms.Form):
     message = forms.CharField(label=_("Message to the member"), max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 5}))
 

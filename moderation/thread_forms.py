@@ -6,6 +6,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.text import ValidTextMixin
 from forums.models import Forum, Tag, Thread
 
 from .forms import ReasonForm, _clean_text
@@ -14,7 +15,7 @@ REQUIRED_REASON_HELP = _("Required. The author sees it.")
 OPTIONAL_REASON_HELP = _("Optional. The author sees it with the notification.")
 
 
-class _ReasonMixin(forms.Form):
+class _ReasonMixin(ValidTextMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=OPTIONAL_REASON_HELP)

@@ -128,3 +128,42 @@ def test_archived_forum_is_hidden_except_from_staff():
     assert not permissions.visible_forums(make_user(), Forum.objects.all()).filter(
         pk=forum.pk).exists()
     assert permissions.can_view_forum(make_user(staff=True), forum)
+
+
+# (readable forum in the tag's region: none / members only / public) -> who sees its tags
+TAG_EXPECTED = {
+    "members": {"anonymous": False, "member": True, "non_member": False,
+                "other_region_member": False, "reporter": True, "moderator": True,
+                "staff": True},
+    "staff": {role: role == "staff" for role in ROLES},
+    "public": dict.fromkeys(ROLES, True),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("visibility", VIS)
+def test_a_regions_tags_are_seen_by_whoever_reads_one_of_its_forums(role, visibility):
+    from forums.models import Tag
+
+    region, other = make_region(is_open=False), make_region()
+    Forum.objects.create(region=region, slug="f", name="F", visibility=visibility)
+    tag = Tag.objects.create(region=region, slug="geheimtag", name="Geheimtag")
+    programme_tag = Tag.objects.get(slug="veenweide", region=None)
+    user = _user(role, region, other)
+    expected = TAG_EXPECTED[visibility][role]
+
+    assert permissions.can_view_tag(user, tag) is expected
+    assert permissions.visible_tags(user, Tag.objects.filter(pk=tag.pk)).exists() is expected
+    assert permissions.can_view_tag(user, programme_tag)
+    assert permissions.visible_tags(user, Tag.objects.filter(pk=programme_tag.pk)).exists()
+
+
+def test_the_tags_of_an_archived_region_are_for_staff_only():
+    from forums.models import Tag
+
+    region = make_region(is_archived=True)
+    Forum.objects.create(region=region, slug="f", name="F", visibility="public")
+    tag = Tag.objects.create(region=region, slug="oud", name="Oud")
+    assert not permissions.can_view_tag(make_member(region=region), tag)
+    assert not permissions.visible_tags(AnonymousUser(), Tag.objects.filter(pk=tag.pk)).exists()
+    assert permissions.can_view_tag(make_user(staff=True), tag)

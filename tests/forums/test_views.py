@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -239,6 +240,34 @@ def test_tag_page_lists_threads_across_visible_regions(client):
     assert visible.title in html and hidden.title not in html
 
 
+def test_a_tag_of_a_region_the_visitor_cannot_read_is_a_404_like_an_unknown_one(client):
+    from forums.models import Tag
+
+    region = make_region(is_open=False)
+    Forum.objects.create(region=region, slug="intern", name="Intern", visibility="members")
+    Tag.objects.create(region=region, slug="geheimtag", name="Geheimtag")
+    url = reverse("forums:tag", args=["geheimtag"])
+    assert client.get(reverse("forums:tag", args=["bestaat-niet"])).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 404 and "Geheimtag" not in response.content.decode()
+    client.force_login(make_user())
+    assert client.get(url).status_code == 404
+    client.force_login(make_member(region=region))
+    response = client.get(url)
+    assert response.status_code == 200 and "Geheimtag" in response.content.decode()
+
+
+def test_a_tag_page_prefers_the_programme_wide_tag_of_a_shared_slug(client):
+    from forums.models import Tag
+
+    region = make_region()
+    make_forums(region)
+    Tag.objects.create(region=region, slug="veenweide", name="Regionaal veen")
+    html = client.get(reverse("forums:tag", args=["veenweide"])).content.decode()
+    assert "Regionaal veen" not in html
+    assert Tag.objects.get(slug="veenweide", region=None).name in html
+
+
 def test_anonymous_readers_share_one_render_until_the_thread_changes(client, forums):
     thread = make_thread(forum=forums[2], body="Eerste versie")
     url = thread.get_absolute_url()
@@ -334,3 +363,67 @@ def test_every_reply_form_gets_its_own_key_and_the_same_fields_as_the_partial(cl
     first = thread.posts.get()
     html = client.get(f"{thread.get_absolute_url()}?quote={first.pk}").content.decode()
     assert f'name="quote_of" value="{first.pk}"' in html and "schreef:" in html
+
+
+def _region_with_a_staff_forum():
+    region = make_region()
+    forums = make_forums(region)
+    secret = Forum.objects.create(region=region, slug="kern", name="Kernteam intern",
+                                  description="Vertrouwelijk overleg", visibility="staff",
+                                  position=1)
+    return region, forums, secret
+
+
+def test_a_region_moderator_does_not_see_or_touch_staff_only_forums_on_the_forum_page(client):
+    region, forums, secret = _region_with_a_staff_forum()
+    client.force_login(make_member(region=region, role=Role.MODERATOR))
+    url = reverse("forums:manage", args=[region.slug])
+    html = client.get(url).content.decode()
+    assert "Kernteam intern" not in html and "Vertrouwelijk overleg" not in html
+    assert forums[0].name in html
+    assert 'value="staff"' not in html  # nor can a new or renamed forum be made staff-only
+    for action in ("rename", "archive", "up", "down"):
+        response = client.post(url, {"action": action, "forum": secret.pk,
+                                     f"forum-{secret.pk}-name": "Overgenomen",
+                                     f"forum-{secret.pk}-visibility": "public"}, follow=True)
+        assert "Kernteam intern" not in response.content.decode()
+    secret.refresh_from_db()
+    assert (secret.name, secret.visibility, secret.is_archived, secret.position) == \
+        ("Kernteam intern", "staff", False, 1)
+    client.post(url, {"action": "create", "new-name": "Stiekem", "new-visibility": "staff"})
+    client.post(url, {"action": "rename", "forum": forums[0].pk,
+                      f"forum-{forums[0].pk}-name": "Algemeen",
+                      f"forum-{forums[0].pk}-visibility": "staff"})
+    assert not Forum.objects.filter(region=region, visibility="staff").exclude(pk=secret.pk) \
+        .exists()
+
+
+def test_staff_see_and_manage_staff_only_forums_on_the_forum_page(client):
+    region, _forums, secret = _region_with_a_staff_forum()
+    client.force_login(make_user(staff=True, mfa=True))
+    url = reverse("forums:manage", args=[region.slug])
+    html = client.get(url).content.decode()
+    assert "Kernteam intern" in html and 'value="staff"' in html
+    client.post(url, {"action": "archive", "forum": secret.pk})
+    secret.refresh_from_db()
+    assert secret.is_archived
+
+
+def test_a_moderator_moving_a_forum_passes_over_the_staff_only_one_they_do_not_see():
+    from forums import services
+
+    region, forums, secret = _region_with_a_staff_forum()
+    moderator = make_member(region=region, role=Role.MODERATOR)
+    ordered = list(Forum.objects.filter(region=region).order_by("position", "name"))
+    assert ordered.index(secret) == 1  # between the first and the second regional forum
+    first, second = ordered[0], ordered[2]
+    services.move_forum(actor=moderator, forum=second, direction=-1)
+    shown = [f.pk for f in Forum.objects.filter(region=region).exclude(visibility="staff")
+             .order_by("position", "name")]
+    assert shown[:2] == [second.pk, first.pk]
+    with pytest.raises(PermissionDenied):
+        services.move_forum(actor=moderator, forum=secret, direction=1)
+    with pytest.raises(PermissionDenied):
+        services.update_forum(actor=moderator, forum=secret, name="Weg")
+    with pytest.raises(PermissionDenied):
+        services.create_forum(actor=moderator, region=region, name="X", visibility="staff")
