@@ -356,10 +356,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"suspicious_as_warning": {"()": "community.logfilters.SuspiciousRequestAsWarning"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Its own handler, so the filter sees every django.security.* record (a filter on a
+        # logger only sees records logged on that very logger, not on its children).
+        "security": {"class": "logging.StreamHandler", "formatter": "plain",
+                     "filters": ["suspicious_as_warning"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        "django.security": {"handlers": ["security"], "propagate": False},
         "daphne": {"level": "WARNING"},
     },
 }
