@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db.utils import InterfaceError, OperationalError
 
 
 class SuspiciousRequestAsWarning(logging.Filter):
@@ -14,6 +15,24 @@ class SuspiciousRequestAsWarning(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc_info = record.exc_info
         if exc_info and isinstance(exc_info[1], SuspiciousOperation):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+class DatabaseAwayAsWarning(logging.Filter):
+    """A request answered 503 because the database was away (community.views.server_error):
+    during a PostgreSQL restart that is every request for some seconds, each of which Django
+    logs at ERROR with the same traceback. One WARNING line each says it; a real 500 keeps its
+    traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info = record.exc_info
+        if (getattr(record, "status_code", None) == 503 and exc_info
+                and isinstance(exc_info[1], (OperationalError, InterfaceError))):
+            first_line = (str(exc_info[1]).strip().splitlines() or [""])[0]
+            record.msg, record.args = "%s (database unavailable: %s)", (record.getMessage(),
+                                                                        first_line)
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info, record.exc_text = None, None
         return True
