@@ -79,7 +79,7 @@ RETRY_SECONDS = setting("RETRY_SECONDS", 30.0)
 WRITE_PAUSE = setting("WRITE_PAUSE", 0.4)
 PROD_DIR = Path(os.environ["PROD_DIR"])
 FAULTS_DIR = Path(os.environ["FAULTS_DIR"])
-ALL_FAULTS = ["redis-restart", "redis-flushall", "kill-daphne", "kill-worker",
+ALL_FAULTS = ["none", "redis-restart", "redis-flushall", "kill-daphne", "kill-worker",
               "postgres-restart", "storm"]
 FAULTS = [f for f in os.environ.get("FAULTS", ",".join(ALL_FAULTS)).split(",") if f]
 
@@ -445,7 +445,9 @@ class Bench:
         self.phase.down = (down, now())
 
     def inject(self, name: str) -> None:
-        if name == "redis-restart":
+        if name == "none":
+            pass  # the baseline: the same traffic, no fault
+        elif name == "redis-restart":
             self.redis_restart()
         elif name == "redis-flushall":
             self.redis("FLUSHALL")
@@ -512,15 +514,13 @@ class Bench:
         up = sum(1 for f in all_followers if f.up)
         lags = sorted(f.received_at[p] - phase.written_at[p] for f in post_readers
                       for p in in_db if p in f.received_at and p in phase.written_at)
-        if lags:
-            log(f"{phase.name}: delivery after the redirect: median {lags[len(lags) // 2]:.2f} s,"
-                f" max {lags[-1]:.2f} s")
+        lag = f"{lags[len(lags) // 2]:.2f} s / {lags[-1]:.1f} s" if lags else "-"
         return {
             "fault": phase.name, "written": len(written), "lost": lost,
             "missing": missing + waiting, "duplicates": duplicates, "5xx": fivexx_text,
             "recovered": f"{up}/{len(all_followers)}",
             "time": f"{recovered_at - phase.fault_at:.1f} s" if recovered_at else "-",
-            "requests": len(phase.statuses),
+            "requests": len(phase.statuses), "lag": lag,
         }
 
     def start_readers(self, count: int, thread_ids: list[int], sessions: list[str],
@@ -563,11 +563,12 @@ def main(argv: list[str]) -> None:
     for loop in bench.loops:
         loop.finish()
     header = ("| fault | posts written | posts lost | deliveries missing | duplicates | HTTP 5xx "
-              "| readers recovered | time to recover |")
-    lines = [header, "|" + "---|" * 8]
+              "| readers recovered | time to recover | delivery lag p50 / max |")
+    lines = [header, "|" + "---|" * 9]
     for row in rows:
         lines.append(f"| {row['fault']} | {row['written']} | {row['lost']} | {row['missing']} "
-                     f"| {row['duplicates']} | {row['5xx']} | {row['recovered']} | {row['time']} |")
+                     f"| {row['duplicates']} | {row['5xx']} | {row['recovered']} | {row['time']} "
+                     f"| {row['lag']} |")
     lines.append("")
     lines.append(f"{READERS} readers following one thread through nginx ({PROCESSES_TEXT()}), "
                  f"{WRITERS} writers (a page view and a reply each, every {WRITE_PAUSE} s), "
