@@ -70,13 +70,13 @@ def setting(name: str, default):
 
 PORT = setting("PORT", 8093)
 WRITERS = setting("WRITERS", 2)
-READERS = setting("READERS", 150)
+READERS = setting("READERS", 100)
 STORM_SOCKETS = setting("STORM_SOCKETS", 2000)
 PING_SECONDS = setting("PING_SECONDS", 25.0)
 PHASE_SECONDS = setting("PHASE_SECONDS", 35.0)
 RECOVERY_SECONDS = setting("RECOVERY_SECONDS", 60.0)
 RETRY_SECONDS = setting("RETRY_SECONDS", 30.0)
-WRITE_PAUSE = setting("WRITE_PAUSE", 0.4)
+WRITE_PAUSE = setting("WRITE_PAUSE", 1.0)
 PROD_DIR = Path(os.environ["PROD_DIR"])
 FAULTS_DIR = Path(os.environ["FAULTS_DIR"])
 ALL_FAULTS = ["none", "redis-restart", "redis-flushall", "kill-daphne", "kill-worker",
@@ -113,18 +113,26 @@ class Writer(threading.Thread):
             headers.update({"Content-Type": "application/x-www-form-urlencoded",
                             "Origin": f"http://127.0.0.1:{PORT}",
                             "Referer": f"http://127.0.0.1:{PORT}/onderwerp/{self.thread_id}/"})
-        try:
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException):
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            self.conn = None
-            self.bench.http(None)
-            return None, {}
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                response.read()
+                break
+            except (OSError, http.client.HTTPException) as error:
+                with contextlib.suppress(Exception):
+                    self.conn.close()
+                self.conn = None
+                if reused and attempt == 1:
+                    continue  # nginx closed an idle keep-alive connection: as a browser, again
+                log(f"writer {self.index}: {method} {path}: {error!r}")
+                self.bench.http(None)
+                return None, {}
+        if response.status >= 500:
+            log(f"writer {self.index}: {method} {path} answered {response.status}")
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _sep, rest = value.partition("=")
@@ -462,8 +470,14 @@ class Bench:
                 loop.drop_all()
 
     def run_phase(self, name: str) -> dict:
-        if self.wait_until(self.caught_up, RECOVERY_SECONDS) is None:
-            log(f"{name}: not every reader was up and current before the fault")
+        if self.wait_until(self.caught_up, 15) is None:
+            # What the last fault left broken must not count against this one: every reader
+            # starts over, as a person reloading the page would.
+            log(f"{name}: readers not up and current; every reader reconnects first")
+            for loop in self.loops:
+                loop.drop_all()
+            if self.wait_until(self.caught_up, RECOVERY_SECONDS) is None:
+                log(f"{name}: still not every reader up and current before the fault")
         phase = self.phase = Phase(name)
         log(f"{name}: writing, fault in 3 s")
         self.writing.set()
@@ -504,8 +518,9 @@ class Bench:
         duplicates = sum(f.duplicates for f in self.followers())
         for follower in self.followers():
             follower.duplicates = 0
-        fivexx = [t for t, status in phase.statuses if status is None or status >= 500]
-        fivexx_text = str(len(fivexx))
+        fivexx = [t for t, status in phase.statuses if status is not None and status >= 500]
+        refused = sum(1 for _t, status in phase.statuses if status is None)
+        fivexx_text = str(len(fivexx)) + (f" + {refused} refused" if refused else "")
         if phase.down:
             outside = [t for t in fivexx if not phase.down[0] <= t <= phase.down[1]]
             seconds = phase.down[1] - phase.down[0]
