@@ -345,6 +345,7 @@ class Phase:
         self.statuses: list[tuple[float, int | None]] = []
         self.fault_at = self.fault_done = None
         self.down: tuple[float, float] | None = None
+        self.sockets_back: float | None = None
 
     def accepted(self, post_id: int, key: str) -> None:
         with self.lock:
@@ -469,6 +470,14 @@ class Bench:
             for loop in self.loops:
                 loop.drop_all()
 
+    def watch_sockets(self, phase: Phase) -> None:
+        """When every socket was connected again after the fault (some faults drop none)."""
+        time.sleep(0.3)  # a dropped socket notices within this
+        while phase.sockets_back is None and now() - phase.fault_at < PHASE_SECONDS + 60:
+            if all(f.up for f in self.followers()):
+                phase.sockets_back = now() - phase.fault_at
+            time.sleep(0.1)
+
     def run_phase(self, name: str) -> dict:
         if self.wait_until(self.caught_up, 15) is None:
             # What the last fault left broken must not count against this one: every reader
@@ -483,6 +492,8 @@ class Bench:
         self.writing.set()
         time.sleep(3)
         phase.fault_at = now()
+        watcher = threading.Thread(target=self.watch_sockets, args=(phase,), daemon=True)
+        watcher.start()
         self.inject(name)
         phase.fault_done = now()
         time.sleep(max(0.0, PHASE_SECONDS - (now() - phase.fault_at)))
@@ -535,6 +546,7 @@ class Bench:
             "missing": missing + waiting, "duplicates": duplicates, "5xx": fivexx_text,
             "recovered": f"{up}/{len(all_followers)}",
             "time": f"{recovered_at - phase.fault_at:.1f} s" if recovered_at else "-",
+            "back": f"{phase.sockets_back:.1f} s" if phase.sockets_back is not None else "-",
             "requests": len(phase.statuses), "lag": lag,
         }
 
@@ -578,12 +590,12 @@ def main(argv: list[str]) -> None:
     for loop in bench.loops:
         loop.finish()
     header = ("| fault | posts written | posts lost | deliveries missing | duplicates | HTTP 5xx "
-              "| readers recovered | time to recover | delivery lag p50 / max |")
-    lines = [header, "|" + "---|" * 9]
+              "| readers recovered | time to recover | sockets back | delivery lag p50 / max |")
+    lines = [header, "|" + "---|" * 10]
     for row in rows:
         lines.append(f"| {row['fault']} | {row['written']} | {row['lost']} | {row['missing']} "
                      f"| {row['duplicates']} | {row['5xx']} | {row['recovered']} | {row['time']} "
-                     f"| {row['lag']} |")
+                     f"| {row['back']} | {row['lag']} |")
     lines.append("")
     lines.append(f"{READERS} readers following one thread through nginx ({PROCESSES_TEXT()}), "
                  f"{WRITERS} writers (a page view and a reply each, every {WRITE_PAUSE} s), "
