@@ -42,7 +42,7 @@ messages: setup
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: setup
-	bash bench/run && bash bench/live && bash bench/notifications
+	bash bench/run && bash bench/live && bash bench/notifications && bash bench/faults
 
 prod-local: setup
 	bash scripts/prod-local

@@ -122,7 +122,11 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     # Under ASGI every request runs in its own context, so persistent connections are never
     # reused and pile up until PostgreSQL refuses new ones; a per-process pool reuses them.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # CONN_HEALTH_CHECKS: after a PostgreSQL restart every idle connection in the pool is dead;
+    # checked as the pool hands it out (one empty round trip), a dead one is replaced instead of
+    # failing the request or the task that drew it.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0,
+                                                  conn_health_checks=True)}
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
         "timeout": 10,
@@ -368,10 +372,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "suspicious_as_warning": {"()": "community.logfilters.SuspiciousRequestAsWarning"},
+        "database_away_as_warning": {"()": "community.logfilters.DatabaseAwayAsWarning"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # A handler of their own for the request and security loggers, so the filters see
+        # every record (a filter on a logger sees only what is logged on that very logger, not
+        # on its children, such as django.security.TooManyFieldsSent).
+        "requests": {"class": "logging.StreamHandler", "formatter": "plain",
+                     "filters": ["suspicious_as_warning", "database_away_as_warning"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "handlers": ["requests"], "propagate": False},
+        "django.security": {"handlers": ["requests"], "propagate": False},
         "daphne": {"level": "WARNING"},
     },
 }
