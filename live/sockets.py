@@ -196,15 +196,10 @@ def store() -> RedisSockets | MemorySockets:
     """Where this process keeps the entries: Redis if the cache is Redis, else memory."""
     global _store
     if _store is None:
-        from django.core.cache import caches
-        from django.core.cache.backends.redis import RedisCache
+        from .cache_redis import cache_redis
 
-        backend = caches["default"]
-        if isinstance(backend, RedisCache):
-            # The cache's own client: one connection pool per process (community/cache.py).
-            _store = RedisSockets(backend._cache.get_client(write=True), backend.make_key)
-        else:
-            _store = MemorySockets()
+        shared = cache_redis()
+        _store = RedisSockets(*shared) if shared else MemorySockets()
     return _store
 
 
