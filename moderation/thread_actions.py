@@ -305,7 +305,9 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     `posts.merged` (reload). Reports are not merged: their sections would be lost."""
     if thread.pk == into.pk:
         raise ValidationError({"into": _("A thread cannot be merged into itself.")})
-    # Both rows locked, in id order: two merges of the same pair cannot deadlock.
+    # A running reply fan-out of `thread` first (see hold_reply_fanout), then both rows, in
+    # id order: two merges of the same pair cannot deadlock.
+    notification_services.hold_reply_fanout(thread_id=thread.pk)
     locked = {t.pk: t for t in Thread.objects.select_related("forum__region", "author")
               .select_for_update(of=("self",)).filter(pk__in=[thread.pk, into.pk]).order_by("pk")}
     if into.pk not in locked:  # merged or removed meanwhile

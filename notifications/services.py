@@ -135,7 +135,7 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     # the collapse key makes them count one after the other, and (unlike the subject's row
     # lock) lets replies and reactions go on meanwhile.
     subject = fields["thread"] if fields["kind"] == Kind.REPLY else fields["post"]
-    locks.hold_until_commit(f"notifications.collapse.{fields['kind']}", subject.pk)
+    _hold_collapse_lock(fields["kind"], subject.pk)
     now = timezone.now()
     running_rows = Notification.objects.filter(recipient_id__any=user_ids,
                                                collapse_key=collapse_key, read_at__isnull=True)
@@ -302,6 +302,20 @@ def notify_moderation_action(*, action: str, actor, recipient, reason: str = "",
         tasks.fan_out_moderation, action, actor.pk if actor else None, recipient.pk,
         reason or "", post.pk if post else None, thread.pk if thread else None,
         region.pk if region else None, f"moderation:{action}:{uuid.uuid4().hex}")
+
+
+def hold_reply_fanout(*, thread_id: int) -> None:
+    """Waits for a running reply fan-out of the thread, and keeps new ones out, until the
+    caller's transaction ends: for a merge, which moves the thread's notifications. Take it
+    before the thread's row. A fan-out holds this lock while it locks the thread's running
+    notifications and then inserts rows that refer to the thread (a key-share lock on its
+    row): a merge that held the row and then waited for those notifications would deadlock
+    with it (PostgreSQL found that cycle under the merge-race tests)."""
+    _hold_collapse_lock(Kind.REPLY, thread_id)
+
+
+def _hold_collapse_lock(kind, subject_id: int) -> None:
+    locks.hold_until_commit(f"notifications.collapse.{kind}", subject_id)
 
 
 def follow_merged_thread(*, thread_id: int, into) -> int:

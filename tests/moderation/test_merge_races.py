@@ -178,3 +178,64 @@ def test_a_merge_waiting_for_a_running_reply_takes_the_reply_along():
     post = Post.objects.get(body="Eerder binnen.")
     assert post.thread_id == target.pk and post.position == 4
     assert not Thread.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_and_a_running_reply_fan_out_take_turns_instead_of_deadlocking():
+    """A reply fan-out holds the thread's reply-collapse lock, locks the running reply
+    notifications and then inserts rows that refer to the thread (a key-share lock on its row),
+    in that order (notifications.services._collapse). A merge that locked the thread's row and
+    then moved those notifications would wait for the fan-out while the fan-out waits for it.
+    Here the fan-out's steps are taken one by one, with the merge arriving in between."""
+    from notifications import services as notification_services
+    from notifications.kinds import Kind
+    from notifications.models import Notification
+
+    moderator, replier, source, target = _world()
+    from forums import services as forum_services
+
+    forum_services.create_post(actor=replier, thread=source, body="Een reactie.")
+    running = Notification.objects.filter(thread_id=source.pk, kind=Kind.REPLY,
+                                          read_at__isnull=True)
+    assert running.exists()
+    locked, merge_started, outcome = threading.Event(), threading.Event(), {}
+
+    def fan_out():
+        try:
+            with transaction.atomic():
+                notification_services._hold_collapse_lock(Kind.REPLY, source.pk)
+                list(running.select_for_update(no_key=True).values_list("pk", flat=True))
+                locked.set()
+                assert merge_started.wait(10)
+                threading.Event().wait(0.5)  # the merge is now waiting for something
+                row = running.first()
+                Notification.objects.create(
+                    recipient=moderator, thread_id=source.pk, region_id=row.region_id,
+                    kind=Kind.REPLY, source_key="race:1", delivery=row.delivery,
+                    actor=replier, post_id=row.post_id, updated_at=row.updated_at)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["fan_out"] = error
+        finally:
+            connections.close_all()
+
+    def merge():
+        try:
+            merge_started.set()
+            thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                                         into=Thread(pk=target.pk), reason="Dubbel")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["merge"] = error
+        finally:
+            connections.close_all()
+
+    fanning = threading.Thread(target=fan_out)
+    fanning.start()
+    assert locked.wait(10)
+    merger = threading.Thread(target=merge)
+    merger.start()
+    fanning.join(15)
+    merger.join(15)
+    assert outcome == {}
+    assert not Thread.objects.filter(pk=source.pk).exists()
+    assert Notification.objects.filter(source_key="race:1", thread_id=target.pk).exists()
