@@ -31,7 +31,8 @@ to have every post. Per phase:
                        fell outside the seconds PostgreSQL itself was down)
   readers recovered    readers connected and up to date at the end / readers
   time to recover      from the fault until every reader was connected and had every post
-                       written until a second before; "-" when not within RECOVERY_SECONDS
+                       written until a second before, and stayed so to the end of the
+                       phase; "-" when not within RECOVERY_SECONDS
 
 The storm phase adds STORM_SOCKETS sockets (spread over the seeded idle threads, 5 per user),
 then drops all of them and the readers at once: 2,000 reconnects within about a second.
@@ -415,9 +416,11 @@ class Bench:
         return {post_id: seqs.get(post_id) for post_id in present}
 
     def caught_up(self, before: float | None = None) -> bool:
+        """Every reader connected, and with every post written (until `before`, if given)."""
         phase = self.phase
         with phase.lock:
-            wanted = list(phase.written)
+            wanted = [post_id for post_id, at in phase.written_at.items()
+                      if before is None or at <= before]
         followers = self.followers()
         if not all(f.up for f in followers):
             if os.environ.get("FAULTS_DEBUG"):
@@ -503,7 +506,14 @@ class Bench:
         phase.fault_at = now()
         self.inject(name)
         phase.fault_done = now()
-        time.sleep(max(0.0, PHASE_SECONDS - (now() - phase.fault_at)))
+        # Recovered: from when every reader was connected and had every post written until a
+        # second before, without a break until the end of the phase (so a fault that does no
+        # harm recovers at once, not when the phase is over).
+        current_since = None
+        while now() - phase.fault_at < PHASE_SECONDS:
+            current = self.caught_up(before=now() - 1)
+            current_since = (current_since or now()) if current else None
+            time.sleep(0.2)
         self.writing.clear()
         time.sleep(0.5)  # a writer's request under way finishes
         with phase.lock:
@@ -513,6 +523,8 @@ class Bench:
         with phase.lock:
             if len(phase.written) != in_flight:
                 recovered_at = self.wait_until(self.caught_up, RECOVERY_SECONDS)
+        if recovered_at is not None and current_since is not None:
+            recovered_at = current_since
         return self.measure(phase, recovered_at)
 
     def measure(self, phase: Phase, recovered_at: float | None) -> dict:
