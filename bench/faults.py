@@ -31,7 +31,8 @@ to have every post. Per phase:
                        fell outside the seconds PostgreSQL itself was down)
   readers recovered    readers connected and up to date at the end / readers
   time to recover      from the fault until every reader was connected and had every post
-                       written until a second before; "-" when not within RECOVERY_SECONDS
+                       written until a second before, and stayed so to the end of the
+                       phase; "-" when not within RECOVERY_SECONDS
 
 The storm phase adds STORM_SOCKETS sockets (spread over the seeded idle threads, 5 per user),
 then drops all of them and the readers at once: 2,000 reconnects within about a second.
@@ -77,6 +78,8 @@ PHASE_SECONDS = setting("PHASE_SECONDS", 35.0)
 RECOVERY_SECONDS = setting("RECOVERY_SECONDS", 60.0)
 RETRY_SECONDS = setting("RETRY_SECONDS", 30.0)
 WRITE_PAUSE = setting("WRITE_PAUSE", 1.0)
+# How often a reader looks at its ping and at a server that stays ahead, frames or not.
+TICK_SECONDS = 1.0
 PROD_DIR = Path(os.environ["PROD_DIR"])
 FAULTS_DIR = Path(os.environ["FAULTS_DIR"])
 ALL_FAULTS = ["none", "redis-restart", "redis-flushall", "kill-daphne", "kill-worker",
@@ -253,13 +256,16 @@ class Follower:
         self.drop_now.clear()
         ahead_since: dict[int, float] = {}
         receive = asyncio.ensure_future(ws.receive())
+        dropper = asyncio.ensure_future(self.drop_now.wait())
         next_ping = now() + PING_SECONDS
         try:
             while not stop.is_set():
-                dropper = asyncio.ensure_future(self.drop_now.wait())
-                done, _ = await asyncio.wait({receive, dropper},
-                                             timeout=max(0.05, min(1.0, next_ping - now())))
-                dropper.cancel()
+                # FIRST_COMPLETED: each frame is handled as it arrives, as a browser does. (The
+                # default, ALL_COMPLETED, waited for the drop that never comes until the tick ran
+                # out: one frame a second per reader, and a lag that grew all phase long.)
+                done, _ = await asyncio.wait(
+                    {receive, dropper}, return_when=asyncio.FIRST_COMPLETED,
+                    timeout=max(0.05, min(TICK_SECONDS, next_ping - now())))
                 if self.drop_now.is_set():
                     return  # the storm: gone without a close, as a network drop
                 if now() >= next_ping:
@@ -279,6 +285,7 @@ class Follower:
                 self.handle(json.loads(raw), ahead_since)
         finally:
             receive.cancel()
+            dropper.cancel()
 
     def handle(self, message: dict, ahead_since: dict) -> None:
         kind = message.get("type")
@@ -409,9 +416,11 @@ class Bench:
         return {post_id: seqs.get(post_id) for post_id in present}
 
     def caught_up(self, before: float | None = None) -> bool:
+        """Every reader connected, and with every post written (until `before`, if given)."""
         phase = self.phase
         with phase.lock:
-            wanted = list(phase.written)
+            wanted = [post_id for post_id, at in phase.written_at.items()
+                      if before is None or at <= before]
         followers = self.followers()
         if not all(f.up for f in followers):
             if os.environ.get("FAULTS_DEBUG"):
@@ -497,7 +506,14 @@ class Bench:
         phase.fault_at = now()
         self.inject(name)
         phase.fault_done = now()
-        time.sleep(max(0.0, PHASE_SECONDS - (now() - phase.fault_at)))
+        # Recovered: from when every reader was connected and had every post written until a
+        # second before, without a break until the end of the phase (so a fault that does no
+        # harm recovers at once, not when the phase is over).
+        current_since = None
+        while now() - phase.fault_at < PHASE_SECONDS:
+            current = self.caught_up(before=now() - 1)
+            current_since = (current_since or now()) if current else None
+            time.sleep(0.2)
         self.writing.clear()
         time.sleep(0.5)  # a writer's request under way finishes
         with phase.lock:
@@ -507,6 +523,8 @@ class Bench:
         with phase.lock:
             if len(phase.written) != in_flight:
                 recovered_at = self.wait_until(self.caught_up, RECOVERY_SECONDS)
+        if recovered_at is not None and current_since is not None:
+            recovered_at = current_since
         return self.measure(phase, recovered_at)
 
     def measure(self, phase: Phase, recovered_at: float | None) -> dict:
@@ -541,7 +559,7 @@ class Bench:
         up = sum(1 for f in all_followers if f.up)
         lags = sorted(f.received_at[p] - phase.written_at[p] for f in post_readers
                       for p in in_db if p in f.received_at and p in phase.written_at)
-        lag = f"{lags[len(lags) // 2]:.2f} s / {lags[-1]:.1f} s" if lags else "-"
+        lag = f"{lags[len(lags) // 2]:.2f} s / {lags[-1]:.2f} s" if lags else "-"
         return {
             "fault": phase.name, "written": len(written), "lost": lost,
             "missing": missing + waiting, "duplicates": duplicates, "5xx": fivexx_text,
