@@ -471,8 +471,8 @@ class Bench:
 
     def inject(self, name: str) -> None:
         if name == "none":
-            pass  # the baseline: the same traffic, no fault
-        elif name == "redis-restart":
+            return  # the baseline: the same traffic, no fault
+        if name == "redis-restart":
             self.redis_restart()
         elif name == "redis-flushall":
             self.redis("FLUSHALL")

@@ -1,3 +1,6 @@
+import contextlib
+import io
+import logging
 import os
 import shutil
 
@@ -49,3 +52,19 @@ def _clear_cache():
     yield
     cache.clear()
     presence._store = None
+
+
+@contextlib.contextmanager
+def site_log(logger_name: str):
+    """What the site's own handler for this logger (settings.LOGGING: a filtered stream
+    handler of its own) writes while the block runs."""
+    handlers = [handler for handler in logging.getLogger(logger_name).handlers
+                if isinstance(handler, logging.StreamHandler) and handler.filters]
+    assert handlers, f"settings.LOGGING gives {logger_name} a filtered handler of its own"
+    stream = io.StringIO()
+    previous = [handler.setStream(stream) for handler in handlers]
+    try:
+        yield stream
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)

@@ -1,8 +1,6 @@
 """The database away for a moment (a PostgreSQL restart): a request answers 503 with
 Retry-After and gives back what was typed; a dead pooled connection is replaced unseen."""
 
-import io
-import logging
 import re
 
 import pytest
@@ -10,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import site_log
 from tests.factories import make_forums, make_member, make_thread
 from tests.pg import terminate_every_connection, terminate_own_connection
 
@@ -32,14 +31,8 @@ def reply_setup():
 @pytest.fixture
 def request_log():
     """What the site's own django.request handler (settings.LOGGING) writes."""
-    handlers = [handler for handler in logging.getLogger("django.request").handlers
-                if isinstance(handler, logging.StreamHandler) and handler.filters]
-    assert handlers, "settings.LOGGING gives django.request a filtered handler of its own"
-    stream = io.StringIO()
-    previous = [handler.setStream(stream) for handler in handlers]
-    yield stream
-    for handler, old in zip(handlers, previous, strict=True):
-        handler.setStream(old)
+    with site_log("django.request") as stream:
+        yield stream
 
 
 def post_reply(client, thread, **headers):

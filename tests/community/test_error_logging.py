@@ -1,21 +1,16 @@
-import io
 import logging
 
 import pytest
 from django.test import Client
 
+from tests.conftest import site_log
+
 
 @pytest.fixture
 def security_log():
     """What the site's own django.security handler (settings.LOGGING) writes."""
-    handlers = [handler for handler in logging.getLogger("django.security").handlers
-                if isinstance(handler, logging.StreamHandler) and handler.filters]
-    assert handlers, "settings.LOGGING gives django.security a filtered handler of its own"
-    stream = io.StringIO()
-    previous = [handler.setStream(stream) for handler in handlers]
-    yield stream
-    for handler, old in zip(handlers, previous, strict=True):
-        handler.setStream(old)
+    with site_log("django.security") as stream:
+        yield stream
 
 
 @pytest.mark.django_db
