@@ -75,8 +75,15 @@ class ThreadConsumer(LiveConsumer):
         flush) are sent from the table, without waiting for the client to notice."""
         if not hasattr(self, "label"):
             return  # refused at the handshake (4404): nothing to say
+        # Access asked again, not assumed: a membership.revoked the layer lost with the rest
+        # must not let the replay below carry this thread to someone who may no longer read it.
+        state = await self._visible_state()
+        if state is None:
+            self.last_seq = math.inf
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+            return
+        self._thread_seq, self.can_type, self.label = state
         await self._presence_update(joining=True, announce=False)
-        self._thread_seq = await self._current_seq()
         if self.last_seq is not None and self._thread_seq > self.last_seq:
             await self._catch_up()
 

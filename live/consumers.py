@@ -281,6 +281,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self._healed_at = now
             await self._renew_groups()
             await self.heal()
+            if getattr(self, "_closing", False):
+                return  # healing found that access ended
         await self.send_json({"type": "pong", **self.pong_fields()})
 
     async def heal(self) -> None:

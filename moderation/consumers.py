@@ -55,6 +55,9 @@ class QueueConsumer(LiveConsumer):
         its page, it says queue.changed before the pong."""
         if not hasattr(self, "_told"):
             return  # refused at the handshake (4404)
+        await self._check_access()  # a lost membership.revoked must not keep the queue open
+        if getattr(self, "_closing", False):
+            return
         current = await self._fingerprint()
         if current != self._told:
             self._told = current

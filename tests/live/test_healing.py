@@ -19,6 +19,7 @@ from django.conf import settings
 from forums import services as forum_services
 from live import broadcast, presence, sockets
 from live import consumers as live_consumers
+from live.consumers import CloseCode
 from moderation import services as moderation_services
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_region, make_thread
@@ -291,3 +292,21 @@ async def test_pings_in_quick_succession_heal_once(open_reader, monkeypatch):
     missed, pong = await reader.frames(2)
     assert (missed["type"], missed["seq"]) == ("post.created", start + 1)
     assert pong == {"type": "pong", "seq": start + 1}
+
+
+async def test_a_revocation_the_layer_lost_is_found_at_the_next_ping(open_reader, session_for):
+    """The layer forgot the socket's groups and with them the membership.revoked that would
+    have closed it: the heal asks for access again before it replays anything, so the private
+    thread's new posts never reach someone who is no longer a member."""
+    from regions import services as region_services
+    from tests.live.test_thread_socket import closed_region_threads
+
+    members_thread, _public, member, moderator = await closed_region_threads()
+    reader = await open_reader(members_thread.pk, session_key=await session_for(member))
+    assert (await reader.ping())["type"] == "pong"
+
+    lose_layer_state()
+    await db(region_services.leave_region)(actor=member, region=members_thread.forum.region)
+    await reply(members_thread, moderator, "Alleen voor leden")
+    await reader.send({"type": "ping"})
+    assert await reader.close_code(timeout=5) == CloseCode.ACCESS_REVOKED
