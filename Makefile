@@ -36,6 +36,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/lint-imports
 
 messages: setup
 	$(BIN)/python manage.py makemessages -l nl -l en --no-obsolete --ignore=.venv --ignore=var --ignore=staticfiles

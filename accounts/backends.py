@@ -4,7 +4,7 @@ reader's display name, so this saves a query on every logged-in request."""
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
-from community.precompiled import Precompiled
+from core.precompiled import Precompiled
 
 from .models import User
 

@@ -4,7 +4,7 @@ from allauth.mfa.base import forms as mfa_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.text import ValidTextMixin
+from core.text import ValidTextMixin
 
 from . import services
 from .models import GovernmentLayer, Profile

@@ -6,8 +6,8 @@ from django.contrib.auth import logout
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-LAST_ACTIVITY = "werkplaats_last_activity"
-LOGGED_IN_AT = "werkplaats_logged_in_at"
+from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT, seconds_left
+
 # Writing the session on every request costs a write per page; a 30-second granularity is
 # invisible against a 30-minute timeout.
 _TOUCH_GRANULARITY = 30
@@ -47,12 +47,7 @@ class SessionTimeoutMiddleware:
                 if now - last >= _TOUCH_GRANULARITY or LAST_ACTIVITY not in session:
                     session[LAST_ACTIVITY] = now
                     last = now
-                request.session_seconds_left = int(
-                    min(
-                        settings.SESSION_IDLE_TIMEOUT - (now - last),
-                        settings.SESSION_ABSOLUTE_LIFETIME - (now - logged_in_at),
-                    )
-                )
+                request.session_seconds_left = int(seconds_left(session, now))
         return self.get_response(request)
 
 

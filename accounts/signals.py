@@ -5,7 +5,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
-from .middleware import LAST_ACTIVITY, LOGGED_IN_AT
+from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT
+
 from .models import User
 
 

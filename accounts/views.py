@@ -6,8 +6,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from regions import selectors as region_selectors
-
 from . import selectors, services
 from .forms import ProfileForm
 from .middleware import touch_session
@@ -15,12 +13,12 @@ from .middleware import touch_session
 
 @login_required
 def profile_detail(request, username: str):
-    """Profiles are for colleagues: logged-in members only (see the privacy statement)."""
+    """Profiles are for colleagues: logged-in members only (see the privacy statement).
+    The template adds the regions (regions' `memberships_of` tag)."""
     user = selectors.get_active_user(username=username)
     profile = services.ensure_profile(user=user)
-    memberships = region_selectors.list_user_regions(user=user)
     return render(request, "accounts/profile_detail.html", {
-        "profile_user": user, "profile": profile, "memberships": memberships,
+        "profile_user": user, "profile": profile,
         "is_own_profile": request.user.pk == user.pk,
     })
 

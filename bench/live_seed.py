@@ -36,8 +36,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password  # noqa: E402
 
 from accounts import services as account_services  # noqa: E402
-from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT  # noqa: E402
 from accounts.models import GovernmentLayer, User  # noqa: E402
+from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT  # noqa: E402
 from forums import services  # noqa: E402
 from regions.models import Membership, Region, Role  # noqa: E402
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "core",
     "accounts",
     "live",
     "regions",
@@ -75,7 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "community.text.ValidUTF8Middleware",
+    "core.text.ValidUTF8Middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "community.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,7 +151,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "community.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "werkplaats",
             # Fail fast when Redis is away: the page goes on without the cache.
@@ -373,8 +374,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {
-        "suspicious_as_warning": {"()": "community.logfilters.SuspiciousRequestAsWarning"},
-        "database_away_as_warning": {"()": "community.logfilters.DatabaseAwayAsWarning"},
+        "suspicious_as_warning": {"()": "core.logfilters.SuspiciousRequestAsWarning"},
+        "database_away_as_warning": {"()": "core.logfilters.DatabaseAwayAsWarning"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},

@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.text import ValidTextMixin
+from core.text import ValidTextMixin
 
 from .models import Forum, Tag, Thread
 from .rendering import MAX_LINES, MAX_SOURCE_LENGTH, line_count

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from community.precompiled import Precompiled
+from core.precompiled import Precompiled
 from regions.models import Region
 
 from . import permissions
@@ -73,7 +73,7 @@ def _thread_with_reader_state(thread, reader):
 
 
 # Every thread page and form asks for its thread: compiled once per process (see
-# community/precompiled.py).
+# core/precompiled.py).
 _thread = Precompiled(Thread, _thread_with_forum)
 _thread_and_reader_state = Precompiled(Thread, _thread_with_reader_state)
 

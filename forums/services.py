@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from community.precompiled import Precompiled
+from core.precompiled import Precompiled
 from regions.models import Region
 
 from . import events, permissions, ratelimits, rendering, search, signals

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.mfa import has_mfa
+from core.forms import add_service_errors
 from regions import selectors as region_selectors
 
 from . import fragment_cache, permissions, selectors, services
@@ -38,14 +39,6 @@ def _page_number(request) -> int:
         return max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
-
-
-def _form_errors_to(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def forum_detail(request, forum_id: int, slug: str = ""):
@@ -267,7 +260,7 @@ def new_thread(request, forum_id: int):
                 idempotency_key=data.get("idempotency_key", ""),
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            add_service_errors(form, error)
         else:
             if thread.is_pending:
                 messages.info(request, WAITING_MESSAGE)
@@ -298,7 +291,7 @@ def reply(request, thread_id: int):
             _reply_thread(request, thread_id)
             raise
         except ValidationError as error:
-            _form_errors_to(form, error)
+            add_service_errors(form, error)
         else:
             location = f"{post.thread.get_absolute_url()}?page={post.page}#post-{post.pk}"
             merged = post.thread_id != thread_id
@@ -347,7 +340,7 @@ def edit_post(request, post_id: int):
             post = services.edit_post(actor=request.user, post=post, body=data["body"],
                                       title=data.get("title"), report=report)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect("forums:post", post_id=post.pk)

@@ -18,6 +18,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from core import session_clock
+
 from . import broadcast, sockets
 
 try:
@@ -350,8 +352,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _session_seconds_left(self) -> float:
-        from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT
-
         session = self.scope.get("session")
         if session is None:
             return 0
@@ -359,11 +359,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         data = store.load()  # as stored now: a logout or a new key (cycle_key) left it empty
         if not _logs_in(data, self.user.pk):
             return 0
-        now = time.time()
-        return min(
-            data.get(LAST_ACTIVITY, now) + settings.SESSION_IDLE_TIMEOUT - now,
-            data.get(LOGGED_IN_AT, now) + settings.SESSION_ABSOLUTE_LIFETIME - now,
-        )
+        return session_clock.seconds_left(data, time.time())
 
 
 def _logs_in(data: dict, user_id: int) -> bool:

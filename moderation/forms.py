@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.text import ValidTextMixin
+from core.text import ValidTextMixin
 from forums.forms import BodyField
 
 from .models import Flag

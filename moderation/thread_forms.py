@@ -6,7 +6,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.text import ValidTextMixin
+from core.text import ValidTextMixin
 from forums.models import Forum, Tag, Thread
 
 from .forms import ReasonForm, _clean_text

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.forms import add_service_errors
 from forums import selectors as forum_selectors
 from forums.models import Forum, Thread
 
@@ -32,12 +33,6 @@ def _gate_thread(request, thread: Thread):
 def _target_forums(user, thread: Thread):
     return permissions.moderated_forums(user, Forum.objects.select_related("region")) \
         .order_by("region__name", "position", "name")
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-    for field, errors in by_field.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _forms(request, thread: Thread, bound: str | None) -> dict:
@@ -112,7 +107,7 @@ def thread_panel(request, thread_id: int):
                 target, done = _run(action, actor=request.user, thread=thread,
                                     data=form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as refused:
                 form.add_error(None, str(refused) or _("You cannot do this."))
                 status = 403
@@ -146,7 +141,7 @@ def split_thread(request, thread_id: int):
                                            post_ids=data["posts"], title=data["title"],
                                            forum=data["forum"], reason=data["reason"])
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as refused:
                 form.add_error(None, str(refused) or _("You cannot do this."))
                 status = 403

@@ -48,7 +48,7 @@ def inbox(user) -> QuerySet[Notification]:
 
 
 def unread_count(user) -> int:
-    # The Redis cache fails open (community/cache.py): without Redis the database answers.
+    # The Redis cache fails open (core/cache.py): without Redis the database answers.
     key = _unread_key(user.pk)
     count = cache.get(key)
     if count is None:

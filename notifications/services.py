@@ -24,7 +24,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import locks
+from core import locks
 from forums import permissions as forum_permissions
 from live import broadcast, sockets
 

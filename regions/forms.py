@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.text import ValidTextMixin
+from core.text import ValidTextMixin
 
 from .models import Role
 

@@ -4,7 +4,7 @@ search, asks here. Lists and single-object checks state each rule side by side."
 from django.db.models import QuerySet
 
 from accounts.mfa import has_mfa
-from community.precompiled import Precompiled
+from core.precompiled import Precompiled
 
 from .models import Membership, Region, Role
 

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT
 from accounts.models import Profile, User
 from accounts.validators import normalise_display_name
+from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 @pytest.fixture
 def redis_down(settings):
     settings.CACHES = {"default": {
-        "BACKEND": "community.cache.ResilientRedisCache", "LOCATION": DEAD_REDIS,
+        "BACKEND": "core.cache.ResilientRedisCache", "LOCATION": DEAD_REDIS,
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}}}
     settings.CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -30,7 +30,7 @@ def redis_down(settings):
 def test_reading_and_posting_work_while_redis_is_down(client, redis_down, caplog):
     from django.core.cache import caches
 
-    from community.cache import ResilientRedisCache
+    from core.cache import ResilientRedisCache
 
     assert isinstance(caches["default"], ResilientRedisCache)
     forums = make_forums(make_region())

@@ -160,7 +160,7 @@ def login_session(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user
     from django.http import HttpRequest
 
-    from accounts.middleware import LAST_ACTIVITY, LOGGED_IN_AT
+    from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)

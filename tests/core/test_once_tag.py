@@ -5,7 +5,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.test import override_settings
 from django.utils import translation
 
-from community.templatetags import fragments
+from core.templatetags import fragments
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +96,7 @@ def test_tags_that_read_the_request_itself_find_none(rf):
 def test_one_name_in_two_templates_keeps_two_copies():
     from django.template import Engine
 
-    engine = Engine(libraries={"fragments": "community.templatetags.fragments"}, loaders=[
+    engine = Engine(libraries={"fragments": "core.templatetags.fragments"}, loaders=[
         ("django.template.loaders.locmem.Loader", {
             "a.html": '{% load fragments %}{% once "same" %}A{% endonce %}',
             "b.html": '{% load fragments %}{% once "same" %}B{% endonce %}',

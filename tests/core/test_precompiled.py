@@ -1,11 +1,11 @@
-"""community.precompiled: the stored SQL gives what the ORM gives, on either database."""
+"""core.precompiled: the stored SQL gives what the ORM gives, on either database."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from accounts import backends
-from community.precompiled import Precompiled
+from core.precompiled import Precompiled
 from forums import selectors
 from forums.models import Thread
 from regions import permissions as region_permissions

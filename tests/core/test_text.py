@@ -1,5 +1,5 @@
 """Form bodies with bytes that are not UTF-8: a field error in the reader's language, what was
-typed kept, nothing stored (community/text.py). Raw bodies, as a broken or hostile client
+typed kept, nothing stored (core/text.py). Raw bodies, as a broken or hostile client
 sends them: raw bytes, percent-encoded bytes, multipart."""
 
 from urllib.parse import quote_from_bytes
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Profile
-from community.text import INVALID_TEXT_MESSAGE
+from core.text import INVALID_TEXT_MESSAGE
 from forums.models import Post, Thread
 from moderation.models import Flag
 from tests.factories import make_forums, make_member, make_thread
