@@ -1,12 +1,17 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT, seconds_left
+
+from .mfa import MFARequired
 
 # Writing the session on every request costs a write per page; a 30-second granularity is
 # invisible against a 30-minute timeout.
@@ -60,3 +65,21 @@ def touch_session(request) -> int:
         min(settings.SESSION_IDLE_TIMEOUT,
             settings.SESSION_ABSOLUTE_LIFETIME - (now - logged_in_at))
     )
+
+
+class MFARequiredMiddleware:
+    """The one place that turns MFARequired into the way out: the reason as a message, and the
+    set-up page, which returns to the page that asked."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, MFARequired):
+            return None
+        messages.warning(request, str(exception))
+        next_url = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('mfa_activate_totp')}?{next_url}")

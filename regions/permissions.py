@@ -1,9 +1,11 @@
 """Who may see, join and manage a region. Every page, and later every forum, socket and
 search, asks here. Lists and single-object checks state each rule side by side."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from accounts.mfa import has_mfa
+from accounts.mfa import has_mfa, require_mfa
 from core.precompiled import Precompiled
 
 from .models import Membership, Region, Role
@@ -108,6 +110,15 @@ def holds_any_power(user) -> bool:
 def can_manage_region(user, region: Region) -> bool:
     """Region moderators (and staff) with MFA enabled manage members, requests and roles."""
     return holds_moderator_role(user, region) and has_mfa(user)
+
+
+def require_manage_region(user, region: Region) -> None:
+    """The gate of the region's management pages: PermissionDenied without the role,
+    MFARequired with it but without a second factor."""
+    if not holds_moderator_role(user, region):
+        raise PermissionDenied(_("Only this region's moderators can manage it."))
+    require_mfa(user, _("Moderators must use two-factor authentication. "
+                        "Set it up to manage this region."))
 
 
 def manageable_regions(user, regions: QuerySet[Region]) -> QuerySet[Region]:

@@ -3,15 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.mfa import has_mfa
-
 from . import permissions, selectors, services
 from .forms import DecisionForm, MembershipRequestForm, RoleForm
-from .models import Membership, MembershipRequest
+from .models import Membership, MembershipRequest, Region
 
 
 def region_detail(request, slug: str):
@@ -95,25 +92,15 @@ def withdraw(request, slug: str):
     return redirect(region)
 
 
-def _manageable_region(request, slug: str):
-    """The region, if the user moderates it and has MFA; else 403 or a redirect to MFA setup."""
+def _manageable_region(request, slug: str) -> Region:
     region = selectors.get_region(viewer=request.user, slug=slug)
-    if not permissions.holds_moderator_role(request.user, region):
-        raise PermissionDenied(_("Only this region's moderators can manage it."))
-    if not has_mfa(request.user):
-        messages.warning(request, _(
-            "Moderators must use two-factor authentication. Set it up to manage this region."
-        ))
-        setup = reverse("mfa_activate_totp")
-        return region, redirect(f"{setup}?next={request.get_full_path()}")
-    return region, None
+    permissions.require_manage_region(request.user, region)
+    return region
 
 
 @login_required
 def manage(request, slug: str):
-    region, mfa_redirect = _manageable_region(request, slug)
-    if mfa_redirect:
-        return mfa_redirect
+    region = _manageable_region(request, slug)
     return render(request, "regions/manage.html", {
         "region": region,
         "requests": selectors.list_pending_requests(region=region),
@@ -126,9 +113,7 @@ def manage(request, slug: str):
 @login_required
 @require_POST
 def decide(request, slug: str, request_id: int):
-    region, mfa_redirect = _manageable_region(request, slug)
-    if mfa_redirect:
-        return mfa_redirect
+    region = _manageable_region(request, slug)
     membership_request = get_object_or_404(MembershipRequest, pk=request_id, region=region)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -152,9 +137,7 @@ def decide(request, slug: str, request_id: int):
 @login_required
 @require_POST
 def change_member(request, slug: str, membership_id: int):
-    region, mfa_redirect = _manageable_region(request, slug)
-    if mfa_redirect:
-        return mfa_redirect
+    region = _manageable_region(request, slug)
     membership = get_object_or_404(
         Membership.objects.select_related("user__profile", "region"), pk=membership_id,
         region=region,
