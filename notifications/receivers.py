@@ -1,11 +1,12 @@
 """Lower apps announce what happened with their own signals; here each becomes a queued task.
-The receivers only queue: who hears what is decided in the worker (fanout.py)."""
+The receivers only queue: who hears what is decided in the worker (fanout.py). Moderation, above
+us, calls moderation_notices instead."""
 
 from forums import signals as forum_signals
 from regions import signals as region_signals
 
 from . import services, tasks
-from .tasks import enqueue_after_write
+from .queue import enqueue_after_write
 
 
 def on_post_created(sender, post, **kwargs):

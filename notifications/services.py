@@ -10,11 +10,14 @@ rules that hold for every kind:
 - writing twice (a retried task) changes nothing: each (kind, event) is recorded as delivered
   in the same transaction as its notifications.
 
-After commit the recipients' notification sockets get a doorbell and immediate emails are queued.
+After commit the recipients' notification sockets get a doorbell. Which notifications are
+mailed right away is returned to the caller (notifications.tasks), which queues their mail in the
+same transaction.
 """
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,10 +41,17 @@ def hourly_cap() -> int:
     return getattr(settings, "NOTIFICATIONS_HOURLY_CAP", 60)
 
 
+class Notified(NamedTuple):
+    recipient_ids: list[int]  # whose inbox changed
+    mail_ids: list[int]  # notifications to mail right away
+
+
 def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=None,
            thread=None, post=None, region=None, membership_request=None, reason: str = "",
-           action: str = "") -> list[int]:
-    """Notify an audience of one event. Returns the ids of the recipients whose inbox changed."""
+           action: str = "") -> Notified:
+    """Notify an audience of one event. Call it inside the transaction that queues the mail of
+    the `mail_ids` it returns, so a crash between commit and queueing cannot drop a mail (the
+    caller's transaction holds both: notifications.tasks.notify_audiences)."""
     if kind not in Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if thread is not None and region is None:
@@ -50,7 +60,7 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
     if actor is not None:
         ids.discard(actor.pk)
     if not ids:
-        return []
+        return Notified([], [])
     audience = User.objects.filter(pk__any=ids, is_active=True)
     if thread is not None:
         # What the recipient may read now; asked again when shown and when mailed.
@@ -62,7 +72,7 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
     deliveries = _deliveries(kind, ids)
     ids = {uid for uid, delivery in deliveries.items() if delivery != Delivery.OFF}
     if not ids:
-        return []
+        return Notified([], [])
     fields = {"kind": kind, "actor": actor, "thread": thread, "post": post, "region": region,
               "membership_request": membership_request, "reason": reason, "action": action}
     source_key = _source_key(kind, event_key)
@@ -70,19 +80,19 @@ def notify(*, kind: str, recipient_ids: Iterable[int], event_key: str, actor=Non
         with transaction.atomic():
             _, fresh = DeliveredEvent.objects.get_or_create(key=source_key)
             if not fresh:
-                return []  # a retried or doubled task: this event is in already
+                return Notified([], [])  # a retried or doubled task: this event is in already
             if kind in COLLAPSING:
                 changed = _collapse(ids, deliveries, source_key, fields)
             else:
                 changed = _create(_under_cap(kind, ids), deliveries, source_key, fields)
-            _queue_mail(kind, changed, source_key,
-                        _collapse_key(fields) if kind in COLLAPSING else "")
+            mail_ids = _to_mail(kind, changed, source_key,
+                                _collapse_key(fields) if kind in COLLAPSING else "")
             _after_commit(changed)
     except IntegrityError:
         if DeliveredEvent.objects.filter(key=source_key).exists():
-            return []  # the same event, committed by a concurrent run of the same task
+            return Notified([], [])  # the same event, committed by a concurrent run of the task
         raise
-    return sorted(changed)
+    return Notified(sorted(changed), mail_ids)
 
 
 def _deliveries(kind: str, user_ids: set[int]) -> dict[int, str]:
@@ -152,21 +162,16 @@ def _collapse(user_ids: set[int], deliveries: dict[int, str], source_key: str,
     return running | fresh
 
 
-def _queue_mail(kind: str, user_ids: set[int], source_key: str, collapse_key: str) -> None:
-    """Mail tasks are queued in the same transaction as the rows they mail (database backend),
-    so a crash between commit and queueing cannot drop a mail."""
+def _to_mail(kind: str, user_ids: set[int], source_key: str, collapse_key: str) -> list[int]:
     if not user_ids:
-        return
-    from . import tasks
-
+        return []
     this_event = Q(source_key=source_key)
     if collapse_key:
         this_event |= Q(collapse_key=collapse_key)
     mail_ids = Notification.objects.filter(
         this_event, recipient_id__any=user_ids, kind=kind, delivery=Delivery.EMAIL,
         emailed_at__isnull=True, read_at__isnull=True)
-    for notification_id in mail_ids.values_list("pk", flat=True):
-        tasks.enqueue_after_write(tasks.send_notification_email, notification_id)
+    return list(mail_ids.values_list("pk", flat=True))
 
 
 def _after_commit(user_ids: set[int]) -> None:
@@ -284,24 +289,6 @@ def claim_for_email(notification_id: int) -> Notification | None:
 
 def release_email_claim(notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-
-
-def notify_moderation_action(*, action: str, actor, recipient, reason: str = "", post=None,
-                             thread=None, region=None) -> None:
-    """The one function moderation calls for every action on someone's content or account.
-    Queued with the moderator's write; the author hears of it with the reason."""
-    import uuid
-
-    from . import tasks
-
-    if recipient is None or (actor is not None and recipient.pk == actor.pk):
-        return
-    if thread is None and post is not None:
-        thread = post.thread
-    tasks.enqueue_after_write(
-        tasks.fan_out_moderation, action, actor.pk if actor else None, recipient.pk,
-        reason or "", post.pk if post else None, thread.pk if thread else None,
-        region.pk if region else None, f"moderation:{action}:{uuid.uuid4().hex}")
 
 
 def hold_reply_fanout(*, thread_id: int) -> None:

@@ -6,6 +6,10 @@ import shutil
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_forums, make_region, make_user
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -68,3 +72,47 @@ def site_log(logger_name: str):
     finally:
         for handler, old in zip(handlers, previous, strict=True):
             handler.setStream(old)
+
+
+def page_queries(client, url: str) -> int:
+    """How many queries one visit of the page makes (it must answer 200)."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """Run what follows the commit (broadcasts, signals → tasks → notifications → mail), as in
+    production: `with after_commit(): ...`."""
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+    return run
+
+
+@pytest.fixture
+def broadcasts(monkeypatch):
+    """(group, event) pairs sent to the channel layer, in order."""
+    from live import broadcast
+
+    sent = []
+    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
+    return sent
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+@pytest.fixture
+def forums(region):
+    """The region's standard forums: (algemeen: members only, verslagen, vragen: public)."""
+    return make_forums(region)
+
+
+@pytest.fixture
+def staff_client(client):
+    """Logged in as staff with a second factor, as the admin requires."""
+    client.force_login(make_user(staff=True, mfa=True))
+    return client

@@ -97,13 +97,13 @@ def test_a_failing_task_is_retried_later(conversation, monkeypatch):
 
 
 def test_unsubscribing_stops_a_mail_still_waiting_in_the_queue(conversation, mailoutbox):
-    from notifications import fanout
     from notifications import services as notification_services
+    from notifications import tasks
     from notifications.kinds import Delivery
 
     thread, anna, bram = conversation
     post = forum_services.create_post(actor=bram, thread=thread, body=f"@{anna.username} kijk")
-    fanout.post_created(post.pk)  # the fan-out task's work: the mail task is now queued
+    tasks.fan_out_post.call(post.pk)  # the fan-out task's work: the mail task is now queued
     mention = Notification.objects.get(recipient=anna, kind=Kind.MENTION)
     assert mention.delivery == Delivery.EMAIL
     notification_services.unsubscribe(user=anna, kind=Kind.MENTION)

@@ -6,33 +6,15 @@ from django.core import mail
 
 from forums import services as forum_services
 from forums.models import Reaction, Thread
-from notifications import fanout, selectors
+from notifications import moderation_notices, selectors, tasks
 from notifications import services as notification_services
 from notifications.kinds import Delivery, Kind
 from notifications.models import Notification
 from regions import services as region_services
 from regions.models import Membership, MembershipRequest, Role
-from tests.factories import make_forums, make_member, make_region, make_user
+from tests.factories import make_member, make_region, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """Run what happens after commit (signals → tasks → notifications → mail), as in production."""
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-    return run
-
-
-@pytest.fixture
-def region():
-    return make_region(slug="proefregio", name="Proefregio")
-
-
-@pytest.fixture
-def forums(region):
-    return make_forums(region)  # (algemeen: members only, verslagen, vragen: public)
 
 
 def inbox_of(user, kind=None):
@@ -40,9 +22,9 @@ def inbox_of(user, kind=None):
     return list(rows.filter(kind=kind) if kind else rows)
 
 
-def test_reply_notifies_watchers_and_participants_but_not_the_author(deliver, region, forums):
+def test_reply_notifies_watchers_and_participants_but_not_the_author(after_commit, region, forums):
     anna, bram, carla, dirk = (make_member(region=region) for _ in range(4))
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Bodem",
                                               body="Wie weet meer?")
         forum_services.create_post(actor=bram, thread=thread, body="Ik!")
@@ -56,9 +38,9 @@ def test_reply_notifies_watchers_and_participants_but_not_the_author(deliver, re
     assert inbox_of(dirk) == []  # neither watching nor taking part
 
 
-def test_replies_collapse_until_read_then_start_again(deliver, region, forums):
+def test_replies_collapse_until_read_then_start_again(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Water",
                                               body="Start")
         first = forum_services.create_post(actor=bram, thread=thread, body="Een")
@@ -74,28 +56,28 @@ def test_replies_collapse_until_read_then_start_again(deliver, region, forums):
         assert describe(running) == "5 nieuwe reacties in “Water”"
 
     notification_services.mark_read(user=anna, notification=running)
-    with deliver():
+    with after_commit():
         forum_services.create_post(actor=bram, thread=thread, body="Na het lezen")
     assert sorted(n.count for n in inbox_of(anna)) == [1, 5]
 
 
-def test_a_retried_fan_out_writes_nothing_twice(deliver, region, forums):
+def test_a_retried_fan_out_writes_nothing_twice(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         post = forum_services.create_post(actor=bram, thread=thread,
                                           body=f"@{anna.username} kijk")
         reply = forum_services.create_post(actor=bram, thread=thread, body="Nog een")
     before = [(n.kind, n.count) for n in Notification.objects.order_by("pk")]
-    fanout.post_created(post.pk)
-    fanout.post_created(reply.pk)
+    tasks.fan_out_post.call(post.pk)
+    tasks.fan_out_post.call(reply.pk)
     assert [(n.kind, n.count) for n in Notification.objects.order_by("pk")] == before
 
 
-def test_mention_wins_over_reply_and_only_visible_users_are_mentioned(deliver, region, forums):
+def test_mention_wins_over_reply_and_only_visible_users_are_mentioned(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
     outsider = make_user(username="buitenstaander")
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Privé",
                                               body="Alleen leden")
         forum_services.create_post(
@@ -106,18 +88,18 @@ def test_mention_wins_over_reply_and_only_visible_users_are_mentioned(deliver, r
     assert inbox_of(outsider) == []
 
 
-def test_mention_in_a_public_forum_reaches_a_non_member(deliver, region, forums):
+def test_mention_in_a_public_forum_reaches_a_non_member(after_commit, region, forums):
     anna = make_member(region=region)
     outsider = make_user(username="gast")
-    with deliver():
+    with after_commit():
         forum_services.create_thread(actor=anna, forum=forums[2], title="Open vraag",
                                      body="Wat vindt @gast hiervan?")
     assert [n.kind for n in inbox_of(outsider)] == [Kind.MENTION]
 
 
-def test_quote_notifies_the_quoted_author(deliver, region, forums):
+def test_quote_notifies_the_quoted_author(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Q", body="S")
         quoted = forum_services.create_post(actor=bram, thread=thread, body="Citeer mij")
         forum_services.create_post(actor=anna, thread=thread, body="> Citeer mij\n\nJa.",
@@ -125,23 +107,23 @@ def test_quote_notifies_the_quoted_author(deliver, region, forums):
     assert [n.kind for n in inbox_of(bram)] == [Kind.QUOTE]
 
 
-def test_new_thread_reaches_forum_and_region_watchers(deliver, region, forums):
+def test_new_thread_reaches_forum_and_region_watchers(after_commit, region, forums):
     anna = make_member(region=region)
     forum_watcher, region_watcher = make_member(region=region), make_member(region=region)
     forum_services.set_forum_watch(user=forum_watcher, forum=forums[2], watching=True)
     forum_services.set_region_watch(user=region_watcher, region=region, watching=True)
-    with deliver():
+    with after_commit():
         forum_services.create_thread(actor=anna, forum=forums[2], title="Nieuw", body="Hallo")
     assert [n.kind for n in inbox_of(forum_watcher)] == [Kind.NEW_THREAD]
     assert [n.kind for n in inbox_of(region_watcher)] == [Kind.NEW_THREAD]
     assert inbox_of(anna) == []
 
 
-def test_a_report_reaches_every_member_of_the_region(deliver, region, forums):
+def test_a_report_reaches_every_member_of_the_region(after_commit, region, forums):
     reporter = make_member(region=region, role=Role.REPORTER)
     members = [make_member(region=region) for _ in range(3)]
     elsewhere = make_member(region=make_region())
-    with deliver():
+    with after_commit():
         forum_services.create_thread(actor=reporter, forum=forums[1], title="Verslag Markelo",
                                      body="Wat we leerden", kind=Thread.Kind.REPORT)
     for member in members:
@@ -149,11 +131,11 @@ def test_a_report_reaches_every_member_of_the_region(deliver, region, forums):
     assert inbox_of(elsewhere) == [] and inbox_of(reporter) == []
 
 
-def test_reactions_are_batched_per_post_and_a_toggle_is_not_counted_twice(deliver, region,
+def test_reactions_are_batched_per_post_and_a_toggle_is_not_counted_twice(after_commit, region,
                                                                           forums):
     author = make_member(region=region)
     fans = [make_member(region=region) for _ in range(3)]
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=author, forum=forums[0], title="R", body="S")
         post = thread.posts.get()
         for fan in fans:
@@ -171,10 +153,10 @@ def test_reactions_are_batched_per_post_and_a_toggle_is_not_counted_twice(delive
         assert "en 2 collega's" in describe(batched)
 
 
-def test_accepted_answer_notifies_the_asker(deliver, region, forums):
+def test_accepted_answer_notifies_the_asker(after_commit, region, forums):
     asker, helper, moderator = (make_member(region=region), make_member(region=region),
                                 make_member(region=region, role=Role.MODERATOR))
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=asker, forum=forums[2], title="Vraag",
                                               body="Hoe?", kind=Thread.Kind.QUESTION)
         answer = forum_services.create_post(actor=helper, thread=thread, body="Zo.")
@@ -182,16 +164,16 @@ def test_accepted_answer_notifies_the_asker(deliver, region, forums):
     assert Kind.ANSWER_ACCEPTED in [n.kind for n in inbox_of(asker)]
 
 
-def test_membership_request_and_decision(deliver):
+def test_membership_request_and_decision(after_commit):
     region = make_region(is_open=False)
     moderator = make_member(region=region, role=Role.MODERATOR)
     applicant = make_user()
-    with deliver():
+    with after_commit():
         request = region_services.request_membership(actor=applicant, region=region,
                                                      motivation="Ik werk hier")
     [asked] = inbox_of(moderator)
     assert asked.kind == Kind.MEMBERSHIP_REQUEST and asked.membership_request_id == request.pk
-    with deliver():
+    with after_commit():
         region_services.decide_request(actor=moderator, request=request, approve=False,
                                        reason="Alleen voor medewerkers uit de regio")
     [decided] = inbox_of(applicant)
@@ -200,9 +182,9 @@ def test_membership_request_and_decision(deliver):
     assert MembershipRequest.objects.get().status == "declined"
 
 
-def test_visibility_is_checked_again_when_shown(deliver, region, forums):
+def test_visibility_is_checked_again_when_shown(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Geheim",
                                               body="Alleen leden")
         forum_services.create_post(actor=bram, thread=thread, body=f"@{anna.username}")
@@ -216,29 +198,29 @@ def test_visibility_is_checked_again_when_shown(deliver, region, forums):
     assert not selectors.can_show(anna, row)
 
 
-def test_preferences_turn_kinds_off_and_mutes_silence_a_region(deliver, region, forums):
+def test_preferences_turn_kinds_off_and_mutes_silence_a_region(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
     notification_services.set_preferences(user=anna, deliveries={Kind.REPLY: Delivery.OFF},
                                           muted_region_ids=[])
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         forum_services.create_post(actor=bram, thread=thread, body="Antwoord")
     assert inbox_of(anna) == []
 
     notification_services.set_preferences(user=anna, deliveries={Kind.REPLY: Delivery.IN_APP},
                                           muted_region_ids=[region.pk])
-    with deliver():
+    with after_commit():
         forum_services.create_post(actor=bram, thread=thread, body="Nog een")
         forum_services.create_post(actor=bram, thread=thread, body=f"@{anna.username} hoi")
     # Muted: the conversation is silent, what is addressed to her is not.
     assert [n.kind for n in inbox_of(anna)] == [Kind.MENTION]
 
 
-def test_hourly_cap_limits_conversation_kinds(deliver, region, forums, settings):
+def test_hourly_cap_limits_conversation_kinds(after_commit, region, forums, settings):
     settings.NOTIFICATIONS_HOURLY_CAP = 3
     watcher, author = make_member(region=region), make_member(region=region)
     forum_services.set_forum_watch(user=watcher, forum=forums[2], watching=True)
-    with deliver():
+    with after_commit():
         for n in range(5):
             forum_services.create_thread(actor=author, forum=forums[2], title=f"Draad {n}",
                                          body="Inhoud")
@@ -246,42 +228,42 @@ def test_hourly_cap_limits_conversation_kinds(deliver, region, forums, settings)
     # Decisions about you are never dropped by the cap.
     request_region = make_region(is_open=False)
     moderator = make_member(region=request_region, role=Role.MODERATOR)
-    with deliver():
+    with after_commit():
         request = region_services.request_membership(actor=watcher, region=request_region)
         region_services.decide_request(actor=moderator, request=request, approve=True)
     assert len(inbox_of(watcher, Kind.MEMBERSHIP_DECIDED)) == 1
     assert Membership.objects.filter(user=watcher, region=request_region).exists()
 
 
-def test_mentions_notify_at_most_twenty(deliver, region, forums):
+def test_mentions_notify_at_most_twenty(after_commit, region, forums):
     author = make_member(region=region)
     people = [make_member(region=region) for _ in range(25)]
     body = " ".join(f"@{p.username}" for p in people)
-    with deliver():
+    with after_commit():
         forum_services.create_thread(actor=author, forum=forums[0], title="Iedereen", body=body)
     assert Notification.objects.filter(kind=Kind.MENTION).count() == 20
 
 
-def test_nothing_is_mailed_for_in_app_kinds(deliver, region, forums):
+def test_nothing_is_mailed_for_in_app_kinds(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         forum_services.toggle_reaction(actor=bram, post=thread.posts.get(),
                                        kind=Reaction.Kind.THANKS)
     assert inbox_of(anna) and mail.outbox == []
 
 
-def test_moderation_action_reaches_the_author_with_the_reason(deliver, region, forums):
+def test_moderation_action_reaches_the_author_with_the_reason(after_commit, region, forums):
     author = make_member(region=region)
     moderator = make_member(region=region, role=Role.MODERATOR)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=author, forum=forums[0], title="Te ver",
                                               body="S")
-    with deliver():
-        notification_services.notify_moderation_action(
+    with after_commit():
+        moderation_notices.notify_moderation_action(
             action="locked", actor=moderator, recipient=author, reason="Uitgepraat",
             thread=thread)
-        notification_services.notify_moderation_action(  # one's own action: nothing
+        moderation_notices.notify_moderation_action(  # one's own action: nothing
             action="locked", actor=author, recipient=author, thread=thread)
     [told] = inbox_of(author, Kind.MODERATION)
     assert told.reason == "Uitgepraat" and told.action == "locked"
@@ -293,10 +275,10 @@ def test_moderation_action_reaches_the_author_with_the_reason(deliver, region, f
     assert mail.outbox and "Uitgepraat" in mail.outbox[-1].body
 
 
-def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(deliver, region,
+def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(after_commit, region,
                                                                           forums, client):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         forum_services.create_post(actor=bram, thread=thread, body="Een")
         forum_services.create_post(actor=bram, thread=thread, body="Twee")
@@ -305,17 +287,17 @@ def test_reading_a_thread_to_the_end_ends_its_running_reply_notification(deliver
     assert client.get(thread.get_absolute_url() + "?page=1").status_code == 200
     running.refresh_from_db()
     assert running.read_at is not None
-    with deliver():
+    with after_commit():
         forum_services.create_post(actor=bram, thread=thread, body="Drie")
     assert sorted(n.count for n in inbox_of(anna)) == [1, 2]
 
 
-def test_a_mention_of_a_post_since_deleted_or_hidden_is_no_longer_shown(deliver, region,
+def test_a_mention_of_a_post_since_deleted_or_hidden_is_no_longer_shown(after_commit, region,
                                                                          forums):
     from django.core.cache import cache
 
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Weg",
                                               body="Begin")
         post = forum_services.create_post(actor=bram, thread=thread,
@@ -331,13 +313,13 @@ def test_a_mention_of_a_post_since_deleted_or_hidden_is_no_longer_shown(deliver,
     assert not selectors.can_show(anna, row)
 
 
-def test_a_membership_request_leaves_the_inbox_of_a_former_moderator(deliver):
+def test_a_membership_request_leaves_the_inbox_of_a_former_moderator(after_commit):
     from django.core.cache import cache
 
     region = make_region(is_open=False)
     staff = make_user(staff=True, mfa=True)
     moderator = make_member(region=region, role=Role.MODERATOR)
-    with deliver():
+    with after_commit():
         region_services.request_membership(actor=make_user(), region=region,
                                            motivation="Ik werk hier")
     assert selectors.unread_count(moderator) == 1
@@ -349,9 +331,9 @@ def test_a_membership_request_leaves_the_inbox_of_a_former_moderator(deliver):
     assert list(selectors.inbox(moderator)) == []
 
 
-def test_unsubscribing_from_the_digest_takes_waiting_rows_out_of_it(deliver, region, forums):
+def test_unsubscribing_from_the_digest_takes_waiting_rows_out_of_it(after_commit, region, forums):
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         forum_services.create_post(actor=bram, thread=thread, body="Antwoord")
     [reply] = inbox_of(anna, Kind.REPLY)
@@ -404,7 +386,7 @@ def test_concurrent_replies_are_all_counted_in_the_running_notification(region, 
     assert running.count == 2
 
 
-def test_the_ledger_forgets_old_events_but_keeps_recent_ones(deliver, region, forums):
+def test_the_ledger_forgets_old_events_but_keeps_recent_ones(after_commit, region, forums):
     from datetime import timedelta
     from io import StringIO
 
@@ -414,7 +396,7 @@ def test_the_ledger_forgets_old_events_but_keeps_recent_ones(deliver, region, fo
     from notifications.models import DeliveredEvent
 
     anna, bram = make_member(region=region), make_member(region=region)
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="T", body="S")
         post = forum_services.create_post(actor=bram, thread=thread, body="Antwoord")
     recent = set(DeliveredEvent.objects.values_list("key", flat=True))
@@ -427,6 +409,6 @@ def test_the_ledger_forgets_old_events_but_keeps_recent_ones(deliver, region, fo
     assert "1 ledger key(s)" in out.getvalue()
     assert set(DeliveredEvent.objects.values_list("key", flat=True)) == recent
     # A retry of a recent event still finds its key: nothing is notified twice.
-    fanout.post_created(post.pk)
+    tasks.fan_out_post.call(post.pk)
     [running] = inbox_of(anna, Kind.REPLY)
     assert running.count == 1
