@@ -12,10 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client):
-    client.raise_request_exception = False  # a crash must show as a 500 here, not an exception
-    client.force_login(make_user(staff=True, mfa=True))
-    return client
+def staff_client(staff_client):
+    staff_client.raise_request_exception = False  # a crash must show as a 500, not an exception
+    return staff_client
 
 
 def _explained(html: str) -> bool:

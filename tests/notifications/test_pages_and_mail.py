@@ -6,8 +6,6 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Profile
@@ -16,16 +14,10 @@ from notifications import tokens
 from notifications.kinds import Delivery, Kind
 from notifications.models import Notification, Preference
 from regions import services as region_services
+from tests.conftest import page_queries
 from tests.factories import make_forums, make_member, make_region, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-    return run
 
 
 @pytest.fixture
@@ -37,8 +29,8 @@ def setting():
     return region, forums, anna, bram
 
 
-def mention(deliver, forums, author, target, title="Grondwater", thread=None):
-    with deliver():
+def mention(after_commit, forums, author, target, title="Grondwater", thread=None):
+    with after_commit():
         if thread is None:
             thread = forum_services.create_thread(actor=author, forum=forums[0], title=title,
                                                   body="Begin")
@@ -47,9 +39,9 @@ def mention(deliver, forums, author, target, title="Grondwater", thread=None):
     return thread, post
 
 
-def test_bell_shows_the_unread_count_and_the_inbox_lists_and_opens(client, deliver, setting):
+def test_bell_shows_the_unread_count_and_the_inbox_lists_and_opens(client, after_commit, setting):
     region, forums, anna, bram = setting
-    thread, post = mention(deliver, forums, bram, anna)
+    thread, post = mention(after_commit, forums, bram, anna)
     client.force_login(anna)
     html = client.get("/").content.decode()
     assert re.search(r'data-unread-count aria-hidden="true">1<', html)
@@ -68,9 +60,9 @@ def test_bell_shows_the_unread_count_and_the_inbox_lists_and_opens(client, deliv
     assert 'data-unread-count aria-hidden="true" hidden>0<' in after
 
 
-def test_someone_elses_notification_is_not_found(client, deliver, setting):
+def test_someone_elses_notification_is_not_found(client, after_commit, setting):
     region, forums, anna, bram = setting
-    mention(deliver, forums, bram, anna)
+    mention(after_commit, forums, bram, anna)
     client.force_login(bram)
     notification = Notification.objects.get(recipient=anna)
     assert client.get(reverse("notifications:open", args=[notification.pk])).status_code == 404
@@ -78,9 +70,9 @@ def test_someone_elses_notification_is_not_found(client, deliver, setting):
                                args=[notification.pk])).status_code == 404
 
 
-def test_opening_a_notification_about_what_you_can_no_longer_see(client, deliver, setting):
+def test_opening_a_notification_about_what_you_can_no_longer_see(client, after_commit, setting):
     region, forums, anna, bram = setting
-    mention(deliver, forums, bram, anna)
+    mention(after_commit, forums, bram, anna)
     region_services.leave_region(actor=anna, region=region)
     client.force_login(anna)
     notification = Notification.objects.get(recipient=anna)
@@ -90,21 +82,19 @@ def test_opening_a_notification_about_what_you_can_no_longer_see(client, deliver
     assert "Grondwater" not in html
 
 
-def test_filters_mark_all_read_and_flat_query_count(client, deliver, setting):
+def test_filters_mark_all_read_and_flat_query_count(client, after_commit, setting):
     region, forums, anna, bram = setting
-    thread, _post = mention(deliver, forums, bram, anna)
+    thread, _post = mention(after_commit, forums, bram, anna)
     client.force_login(anna)
     url = reverse("notifications:inbox")
 
     def queries():
         client.get(url)  # the header's unread count is cached once computed
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx)
+        return page_queries(client, url)
 
     few = queries()
     for n in range(10):
-        mention(deliver, forums, bram, anna, title=f"Onderwerp {n}")
+        mention(after_commit, forums, bram, anna, title=f"Onderwerp {n}")
     assert queries() == few
 
     only_mentions = client.get(url, {"kind": Kind.REPLY}).content.decode()
@@ -115,9 +105,9 @@ def test_filters_mark_all_read_and_flat_query_count(client, deliver, setting):
     assert "Je bent helemaal bij" in unread or "Niets ongelezen" in unread
 
 
-def test_menu_fragment_lists_the_latest(client, deliver, setting):
+def test_menu_fragment_lists_the_latest(client, after_commit, setting):
     region, forums, anna, bram = setting
-    mention(deliver, forums, bram, anna)
+    mention(after_commit, forums, bram, anna)
     client.force_login(anna)
     html = client.get(reverse("notifications:menu")).content.decode()
     assert "Bram Bos noemde je" in html and "Alle meldingen" in html
@@ -147,11 +137,11 @@ def test_preferences_are_saved_and_an_unknown_kind_is_a_form_error(client, setti
     assert client.post(url, bad_value).status_code == 400
 
 
-def test_mention_mail_text_html_language_and_unsubscribe_headers(deliver, setting):
+def test_mention_mail_text_html_language_and_unsubscribe_headers(after_commit, setting):
     region, forums, anna, bram = setting
     Profile.objects.filter(user=anna).update(language="en")
     mail.outbox.clear()
-    thread, post = mention(deliver, forums, bram, anna)
+    thread, post = mention(after_commit, forums, bram, anna)
     [message] = mail.outbox
     assert message.to == [anna.email]
     assert message.subject == "Bram Bos mentioned you in “Grondwater”"
@@ -201,13 +191,13 @@ def test_expired_unsubscribe_link(client, setting, monkeypatch):
     assert client.post(reverse("notifications:unsubscribe", args=[token])).status_code == 400
 
 
-def test_daily_digest_groups_by_region_and_never_sends_twice(deliver, setting):
+def test_daily_digest_groups_by_region_and_never_sends_twice(after_commit, setting):
     region, forums, anna, bram = setting
     other_region = make_region(name="Veenkoloniën")
     other_forums = make_forums(other_region)
     make_member(region=other_region, user=anna)
     make_member(region=other_region, user=bram)
-    with deliver():
+    with after_commit():
         t1 = forum_services.create_thread(actor=anna, forum=forums[0], title="Eerste", body="S")
         t2 = forum_services.create_thread(actor=anna, forum=other_forums[0], title="Tweede",
                                           body="S")
@@ -223,16 +213,16 @@ def test_daily_digest_groups_by_region_and_never_sends_twice(deliver, setting):
     call_command("send_digests")
     assert mail.outbox == []
     # A new reply makes the running notification news again for the next digest.
-    with deliver():
+    with after_commit():
         forum_services.create_post(actor=bram, thread=t1, body="Reactie 3")
     call_command("send_digests")
     [again] = mail.outbox
     assert "Eerste" in again.body and "Tweede" not in again.body
 
 
-def test_digest_leaves_out_what_the_reader_can_no_longer_see(deliver, setting):
+def test_digest_leaves_out_what_the_reader_can_no_longer_see(after_commit, setting):
     region, forums, anna, bram = setting
-    with deliver():
+    with after_commit():
         thread = forum_services.create_thread(actor=anna, forum=forums[0], title="Besloten",
                                               body="S")
         forum_services.create_post(actor=bram, thread=thread, body="Reactie")
@@ -242,7 +232,7 @@ def test_digest_leaves_out_what_the_reader_can_no_longer_see(deliver, setting):
     assert mail.outbox == []
 
 
-def test_a_mail_that_fails_is_given_back_and_retried(deliver, setting, monkeypatch):
+def test_a_mail_that_fails_is_given_back_and_retried(after_commit, setting, monkeypatch):
     from notifications import emails
 
     region, forums, anna, bram = setting
@@ -253,7 +243,7 @@ def test_a_mail_that_fails_is_given_back_and_retried(deliver, setting, monkeypat
         raise OSError("SMTP down")
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken_send)
-    mention(deliver, forums, bram, anna)
+    mention(after_commit, forums, bram, anna)
     notification = Notification.objects.get(recipient=anna)
     assert calls and notification.emailed_at is None  # claim released for the retry
     monkeypatch.undo()

@@ -5,15 +5,9 @@ import pytest
 from django.urls import reverse
 
 from regions.models import Membership, Role
-from tests.factories import make_member, make_region, make_user
+from tests.factories import make_member, make_region
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(make_user(staff=True, mfa=True))
-    return client
 
 
 @pytest.fixture

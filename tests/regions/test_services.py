@@ -1,19 +1,11 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from live import broadcast
 from regions import services
 from regions.models import Membership, MembershipRequest, Role
 from tests.factories import make_member, make_region, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broadcasts(monkeypatch):
-    sent = []
-    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
-    return sent
 
 
 def test_joining_an_open_region_makes_a_member():

@@ -1,9 +1,8 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from regions.models import Membership, MembershipRequest, Region, Role
+from tests.conftest import page_queries
 from tests.factories import make_member, make_region, make_user
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +25,10 @@ def test_home_lists_every_region_from_the_data_file(client):
 
 
 def test_home_query_count_does_not_grow_with_regions(client, django_user_model):
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get("/").status_code == 200
-        return len(ctx)
-
-    few = count()
+    few = page_queries(client, "/")
     for _ in range(20):
         make_member(region=make_region())
-    assert count() == few
+    assert page_queries(client, "/") == few
 
 
 def test_region_page_in_site_style_and_unknown_region_404(client):
@@ -66,17 +60,11 @@ def test_member_list_query_count_is_flat(client):
     viewer = make_member(region=region)
     client.force_login(viewer)
     url = reverse("regions:members", args=[region.slug])
-
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx)
-
     client.get(url)  # warm: the header's unread count is cached per user for seconds
-    few = count()
+    few = page_queries(client, url)
     for _ in range(20):
         make_member(region=region)
-    assert count() == few
+    assert page_queries(client, url) == few
 
 
 def test_join_open_region_by_post(client):
@@ -174,18 +162,12 @@ def test_manage_page_query_count_is_flat(client):
     region = make_region(is_open=False)
     client.force_login(make_member(region=region, role=Role.MODERATOR))
     url = reverse("regions:manage", args=[region.slug])
-
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx)
-
     client.get(url)  # warm: the header's unread count is cached per user for seconds
-    few = count()
+    few = page_queries(client, url)
     for _ in range(10):
         make_member(region=region)
         MembershipRequest.objects.create(user=make_user(), region=region)
-    assert count() == few
+    assert page_queries(client, url) == few
 
 
 def test_leave_region(client):
