@@ -52,9 +52,9 @@ def _second_factor_failed(sender, request, user, reauthentication=False, **kwarg
 def _content_moderated(sender, action, actor, recipient, reason="", post=None, thread=None,
                        region=None, **kwargs):
     """The affected author hears of every action, with the reason (issue: notifications)."""
-    from notifications import services as notification_services
+    from notifications import moderation_notices
 
-    notification_services.notify_moderation_action(
+    moderation_notices.notify_moderation_action(
         action=action, actor=actor, recipient=recipient, reason=reason, post=post,
         thread=thread, region=region)
 
