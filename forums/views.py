@@ -140,12 +140,8 @@ def reply(request, thread_id: int):
                                                    post_id=form.cleaned_data.get("quote_of")),
                 idempotency_key=form.cleaned_data.get("idempotency_key", ""),
             )
-        except Thread.DoesNotExist:
-            raise Http404 from None
-        except PermissionDenied:
-            # A thread this reader may not see answers 404, the same as a missing one.
-            _reply_thread(request, thread_id)
-            raise
+        except (Thread.DoesNotExist, permissions.NotVisible):
+            raise Http404 from None  # a thread this reader may not see: the same as a missing one
         except ValidationError as error:
             add_service_errors(form, error)
         else:
