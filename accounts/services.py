@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
 
+from . import permissions
 from .models import Profile, User
 from .validators import display_name_key, normalise_display_name
 
@@ -36,7 +37,7 @@ def ensure_profile(*, user: User) -> Profile:
 
 @transaction.atomic
 def update_profile(*, actor: User, profile: Profile, **fields) -> Profile:
-    if actor.pk != profile.user_id and not actor.is_staff:
+    if not permissions.can_edit_profile(actor, profile):
         raise PermissionDenied
     for name in PROFILE_FIELDS:
         if name in fields:

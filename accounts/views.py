@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import add_service_errors
+
 from . import selectors, services
 from .forms import ProfileForm
 from .middleware import touch_session
@@ -31,7 +33,7 @@ def profile_edit(request):
         try:
             services.update_profile(actor=request.user, profile=profile, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:profile", username=request.user.username)

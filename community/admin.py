@@ -4,26 +4,24 @@ Staff log in through allauth (with their second factor), never through the bare 
 """
 
 from allauth.account.decorators import secure_admin_login
-from django.contrib import admin, messages
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.contrib import admin
 from django.utils.translation import gettext as _
 
-from accounts.mfa import has_mfa
+from accounts import permissions as account_permissions
 
 _default_has_permission = admin.site.has_permission
 _default_login = secure_admin_login(admin.site.login)
 
 
 def has_permission(request) -> bool:
-    return _default_has_permission(request) and has_mfa(request.user)
+    return _default_has_permission(request) and account_permissions.can_use_admin(request.user)
 
 
 def login(request, extra_context=None):
-    user = request.user
-    if user.is_authenticated and user.is_staff and user.is_active and not has_mfa(user):
-        messages.warning(request, _("Site administration requires two-factor authentication."))
-        return redirect(f"{reverse('mfa_activate_totp')}?next={reverse('admin:index')}")
+    # Every admin page without the permission comes here; staff without a second factor leave
+    # through MFARequiredMiddleware, which brings them back here once it is set up, and this
+    # login then sends them on to the admin's index.
+    account_permissions.require_admin_mfa(request.user)
     return _default_login(request, extra_context)
 
 

@@ -1,5 +1,5 @@
 """Rendered thread HTML kept in the cache: the fragments every reader of a page sees alike and
-the whole page for anonymous readers (forums/views.py).
+the whole page for anonymous readers (forums/thread_page.py).
 
 A change to a thread moves its event sequence, which is in every key. What the thread does not
 know about are the names on it: a post shows its author's name and organisation, a reaction

@@ -9,9 +9,11 @@ matrix runs both so lists and detail pages agree.
 - staff forum: staff only
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from accounts.mfa import has_mfa
+from accounts.mfa import has_mfa, require_mfa
 from regions import permissions as region_permissions
 from regions.models import Membership, Role
 
@@ -302,3 +304,39 @@ def viewers_q(forum: Forum, prefix: str = "") -> Q:
         return active
     members = Membership.objects.filter(region_id=forum.region_id).values("user_id")
     return active & (staff | Q(**{f"{prefix}pk__in": members}))
+
+
+# --- Gates: checks that raise, with the reason to show ---------------------------------------
+
+class NotVisible(PermissionDenied):
+    """Refused because the user may not see the thread at all. Pages answer 404 for it, the
+    same as for a thread that does not exist; it is a PermissionDenied for everyone else."""
+
+
+def refuse_reply(user, thread: Thread) -> None:
+    """Why can_reply said no: NotVisible for a thread out of the user's sight, otherwise a
+    PermissionDenied with the reason."""
+    if not can_view_thread(user, thread):
+        raise NotVisible(_("You cannot reply in this thread."))
+    if thread.is_locked:
+        raise PermissionDenied(_("This thread is locked: no new replies."))
+    raise PermissionDenied(_("You cannot reply in this thread."))
+
+
+def require_start_thread(user, forum: Forum) -> None:
+    """The new-thread page: PermissionDenied with the reason; MFARequired for a reporter in a
+    reports forum who has no second factor yet (they may start reports once it is set up)."""
+    if not can_start_thread(user, forum):
+        if forum.staff_only_threads:
+            raise PermissionDenied(_("Only the programme team starts threads in this forum."))
+        raise PermissionDenied(_("Only members of this region start threads here."))
+    if forum.is_reports and holds_reporter_role(user, forum):
+        require_mfa(user, _("Reports need two-factor authentication. Set it up first."))
+
+
+def require_manage_forums(user, region) -> None:
+    """The forum management page of a region: PermissionDenied without the moderator role,
+    MFARequired with it but without a second factor (see can_manage_forums)."""
+    if not region_permissions.holds_moderator_role(user, region):
+        raise PermissionDenied(_("Only this region's moderators manage its forums."))
+    require_mfa(user, _("Moderators must use two-factor authentication."))

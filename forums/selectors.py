@@ -262,3 +262,35 @@ def watch_level(*, viewer: User, thread: Thread) -> str | None:
         return thread.reader_watch_level
     return ThreadSubscription.objects.filter(user=viewer, thread=thread).values_list(
         "level", flat=True).first()
+
+
+def post_id_at(*, thread: Thread, position: int) -> int | None:
+    """The post at a position of the thread (the reader's first unread one), or None."""
+    return thread.posts.filter(position=position).values_list("pk", flat=True).first()
+
+
+def get_quotable_post(*, thread: Thread, post_id: int) -> Post | None:
+    """A post of the thread that every reader sees, with its author: what a reply may quote."""
+    return thread.posts.filter(pk=post_id, is_deleted=False, is_hidden=False, is_pending=False) \
+        .select_related("author__profile").first()
+
+
+def get_quoted_post(*, thread_id: int, post_id: int | None) -> Post | None:
+    """The post a sent reply quotes, if it is in that thread (create_post checks the rest)."""
+    if not post_id:
+        return None
+    return Post.objects.filter(pk=post_id, thread_id=thread_id).first()
+
+
+def list_manageable_forums(*, viewer: User, region: Region) -> QuerySet[Forum]:
+    """The forums on a region's management page, archived ones included."""
+    forums = Forum.objects.filter(region=region)
+    return permissions.manageable_forums(viewer, forums).order_by("position", "name")
+
+
+def get_manageable_forum(*, viewer: User, region: Region, forum_id: int) -> Forum | None:
+    return list_manageable_forums(viewer=viewer, region=region).filter(pk=forum_id).first()
+
+
+def list_region_tags(*, region: Region) -> QuerySet[Tag]:
+    return Tag.objects.filter(region=region)

@@ -353,9 +353,7 @@ def _create_post(*, actor: User, thread: Thread, body: str, quote_of: Post | Non
         existing = _existing_post(actor, idempotency_key)
         if existing is not None:
             return existing
-        if thread.is_locked and permissions.can_view_thread(actor, thread):
-            raise PermissionDenied(_("This thread is locked: no new replies."))
-        raise PermissionDenied(_("You cannot reply in this thread."))
+        permissions.refuse_reply(actor, thread)
     body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
     # A quote from a merged thread went along with it into this one.
     if quote_of is not None and (quote_of.thread_id not in (thread.pk, asked_for)

@@ -3,12 +3,14 @@ can change between the event and the reading), newest activity first."""
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from forums import permissions as forum_permissions
 from forums.models import Thread
 from regions import permissions as region_permissions
 from regions.models import Region
 
+from . import permissions
 from .kinds import Kind
 from .models import Notification
 
@@ -67,7 +69,7 @@ def latest(user, limit: int = 8) -> list[Notification]:
 
 def can_show(user, notification: Notification) -> bool:
     """The check made again when a notification is shown, opened or mailed."""
-    if notification.recipient_id != user.pk or not user.is_active:
+    if not permissions.is_own_notification(user, notification) or not user.is_active:
         return False
     if notification.thread_id is not None \
             and not forum_permissions.can_view_thread(user, notification.thread):
@@ -79,3 +81,9 @@ def can_show(user, notification: Notification) -> bool:
     if notification.kind == Kind.MEMBERSHIP_REQUEST and notification.region is not None:
         return region_permissions.can_manage_region(user, notification.region)
     return True
+
+
+def get_own_notification(*, viewer, pk: int) -> Notification:
+    """The viewer's notification with what opening it needs; 404 for anyone else's."""
+    notifications = Notification.objects.select_related("thread__forum__region", "post", "region")
+    return get_object_or_404(permissions.own_notifications(viewer, notifications), pk=pk)

@@ -31,7 +31,7 @@ from core import locks
 from forums import permissions as forum_permissions
 from live import broadcast, sockets
 
-from . import selectors
+from . import permissions, selectors
 from .kinds import CAPPED, COLLAPSING, DEFAULT_DELIVERY, MUTABLE, Delivery, Kind
 from .models import DeliveredEvent, Notification, Preference, RegionMute
 
@@ -192,8 +192,7 @@ def _after_commit(user_ids: set[int]) -> None:
 # --- the reader's own actions -------------------------------------------------------------------
 
 def mark_read(*, user, notification: Notification) -> None:
-    if notification.recipient_id != user.pk:
-        raise ValidationError(_("This notification is not yours."))
+    permissions.require_own_notification(user, notification)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
             read_at=timezone.now())

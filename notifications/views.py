@@ -1,19 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.forms import add_service_errors
 from regions.models import Region
 
 from . import present, selectors, services, tokens
 from .forms import PreferencesForm
 from .kinds import Kind
-from .models import Notification, Preference, RegionMute
+from .models import Preference, RegionMute
 
 PER_PAGE = 30
 
@@ -54,9 +56,7 @@ def menu(request):
 
 @login_required
 def open_notification(request, pk: int):
-    notification = get_object_or_404(
-        Notification.objects.select_related("thread__forum__region", "post", "region"),
-        pk=pk, recipient=request.user)
+    notification = selectors.get_own_notification(viewer=request.user, pk=pk)
     services.mark_read(user=request.user, notification=notification)
     if not selectors.can_show(request.user, notification):
         messages.info(request, _("What this notification was about is no longer available "
@@ -76,7 +76,7 @@ def open_notification(request, pk: int):
 @login_required
 @require_POST
 def mark_read(request, pk: int):
-    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    notification = selectors.get_own_notification(viewer=request.user, pk=pk)
     services.mark_read(user=request.user, notification=notification)
     return redirect(_back(request))
 
@@ -108,10 +108,14 @@ def preferences(request):
     muted = set(RegionMute.objects.filter(user=user).values_list("region_id", flat=True))
     form = PreferencesForm(request.POST or None, current=current, regions=regions, muted=muted)
     if request.method == "POST" and form.is_valid():
-        services.set_preferences(user=user, deliveries=form.deliveries(),
-                                 muted_region_ids=form.muted_region_ids())
-        messages.success(request, _("Your notification settings are saved."))
-        return redirect("notifications:preferences")
+        try:
+            services.set_preferences(user=user, deliveries=form.deliveries(),
+                                     muted_region_ids=form.muted_region_ids())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notifications:preferences")
     return render(request, "notifications/preferences.html", {"form": form},
                   status=400 if form.errors else 200)
 

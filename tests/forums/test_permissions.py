@@ -2,7 +2,10 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
+from accounts.mfa import MFARequired
 from forums import permissions
 from forums.models import Forum, Post, Thread
 from regions.models import Role
@@ -167,3 +170,68 @@ def test_the_tags_of_an_archived_region_are_for_staff_only():
     assert not permissions.can_view_tag(make_member(region=region), tag)
     assert not permissions.visible_tags(AnonymousUser(), Tag.objects.filter(pk=tag.pk)).exists()
     assert permissions.can_view_tag(make_user(staff=True), tag)
+
+
+# --- The gates: the same rules, raising with the reason (or MFARequired) ----------------------
+
+def _locked(thread: Thread) -> Thread:
+    Thread.objects.filter(pk=thread.pk).update(is_locked=True)
+    thread.refresh_from_db()
+    return thread
+
+
+@pytest.mark.parametrize(("who", "locked", "refusal"), [
+    ("non_member", False, "cannot reply"),   # sees the public forum, may not post there
+    ("non_member", True, "locked"),
+    ("outsider", False, "not visible"),      # a members forum of another region
+    ("outsider", True, "not visible"),       # locked or not, it is out of sight
+])
+def test_refuse_reply_tells_out_of_sight_from_may_not(who, locked, refusal):
+    region = make_region()
+    visibility = "public" if who == "non_member" else "members"
+    forum = Forum.objects.create(region=region, slug="f", name="F", visibility=visibility)
+    thread = make_thread(forum=forum)
+    thread = _locked(thread) if locked else thread
+    user = make_user() if who == "non_member" else make_member(region=make_region())
+    assert not permissions.can_reply(user, thread)
+    with pytest.raises(PermissionDenied) as refused:
+        permissions.refuse_reply(user, thread)
+    assert isinstance(refused.value, permissions.NotVisible) is (refusal == "not visible")
+    assert permissions.can_view_thread(user, thread) is (refusal != "not visible")
+    reason = "This thread is locked: no new replies." if refusal == "locked" \
+        else "You cannot reply in this thread."
+    assert str(refused.value) == gettext(reason)
+
+
+def test_require_start_thread_gives_the_reason_and_sends_reporters_to_set_up_mfa():
+    region = make_region()
+    reports = Forum.objects.create(region=region, slug="v", name="V", visibility="public",
+                                   is_reports=True)
+    announcements = Forum.objects.create(region=region, slug="m", name="M",
+                                         visibility="public", staff_only_threads=True)
+    member = make_member(region=region)
+    permissions.require_start_thread(member, reports)  # a discussion in the reports forum
+    with pytest.raises(PermissionDenied) as refused:
+        permissions.require_start_thread(member, announcements)
+    assert str(refused.value) == gettext("Only the programme team starts threads in this forum.")
+    with pytest.raises(PermissionDenied) as refused:
+        permissions.require_start_thread(make_user(), reports)
+    assert not isinstance(refused.value, MFARequired)
+    reporter = make_member(region=region, user=make_user(mfa=False), role=Role.REPORTER)
+    with pytest.raises(MFARequired):
+        permissions.require_start_thread(reporter, reports)
+    permissions.require_start_thread(make_member(region=region, role=Role.REPORTER), reports)
+
+
+def test_require_manage_forums_refuses_members_and_sends_moderators_to_set_up_mfa():
+    region = make_region()
+    with pytest.raises(PermissionDenied) as refused:
+        permissions.require_manage_forums(make_member(region=region), region)
+    assert not isinstance(refused.value, MFARequired)
+    moderator = make_member(region=region, user=make_user(mfa=False), role=Role.MODERATOR)
+    with pytest.raises(MFARequired):
+        permissions.require_manage_forums(moderator, region)
+    for allowed in (make_member(region=region, role=Role.MODERATOR),
+                    make_user(staff=True, mfa=True)):
+        permissions.require_manage_forums(allowed, region)
+        assert permissions.can_manage_forums(allowed, region)

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -365,6 +367,10 @@ def test_every_reply_form_gets_its_own_key_and_the_same_fields_as_the_partial(cl
     assert f'name="quote_of" value="{first.pk}"' in html and "schreef:" in html
 
 
+FORUM_ACTIONS = ("save_forum", "archive_forum", "restore_forum", "move_forum_up",
+                 "move_forum_down")
+
+
 def _region_with_a_staff_forum():
     region = make_region()
     forums = make_forums(region)
@@ -382,18 +388,18 @@ def test_a_region_moderator_does_not_see_or_touch_staff_only_forums_on_the_forum
     assert "Kernteam intern" not in html and "Vertrouwelijk overleg" not in html
     assert forums[0].name in html
     assert 'value="staff"' not in html  # nor can a new or renamed forum be made staff-only
-    for action in ("rename", "archive", "up", "down"):
-        response = client.post(url, {"action": action, "forum": secret.pk,
-                                     f"forum-{secret.pk}-name": "Overgenomen",
-                                     f"forum-{secret.pk}-visibility": "public"}, follow=True)
+    for action in FORUM_ACTIONS:
+        response = client.post(reverse(f"forums:{action}", args=[region.slug, secret.pk]), {
+            f"forum-{secret.pk}-name": "Overgenomen",
+            f"forum-{secret.pk}-visibility": "public"}, follow=True)
         assert "Kernteam intern" not in response.content.decode()
     secret.refresh_from_db()
     assert (secret.name, secret.visibility, secret.is_archived, secret.position) == \
         ("Kernteam intern", "staff", False, 1)
-    client.post(url, {"action": "create", "new-name": "Stiekem", "new-visibility": "staff"})
-    client.post(url, {"action": "rename", "forum": forums[0].pk,
-                      f"forum-{forums[0].pk}-name": "Algemeen",
-                      f"forum-{forums[0].pk}-visibility": "staff"})
+    client.post(reverse("forums:create_forum", args=[region.slug]),
+                {"new-name": "Stiekem", "new-visibility": "staff"})
+    client.post(reverse("forums:save_forum", args=[region.slug, forums[0].pk]), {
+        f"forum-{forums[0].pk}-name": "Algemeen", f"forum-{forums[0].pk}-visibility": "staff"})
     assert not Forum.objects.filter(region=region, visibility="staff").exclude(pk=secret.pk) \
         .exists()
 
@@ -404,7 +410,7 @@ def test_staff_see_and_manage_staff_only_forums_on_the_forum_page(client):
     url = reverse("forums:manage", args=[region.slug])
     html = client.get(url).content.decode()
     assert "Kernteam intern" in html and 'value="staff"' in html
-    client.post(url, {"action": "archive", "forum": secret.pk})
+    client.post(reverse("forums:archive_forum", args=[region.slug, secret.pk]))
     secret.refresh_from_db()
     assert secret.is_archived
 
@@ -427,3 +433,90 @@ def test_a_moderator_moving_a_forum_passes_over_the_staff_only_one_they_do_not_s
         services.update_forum(actor=moderator, forum=secret, name="Weg")
     with pytest.raises(PermissionDenied):
         services.create_forum(actor=moderator, region=region, name="X", visibility="staff")
+
+
+def _sent_to_mfa_set_up(response, back_to: str) -> bool:
+    return response.status_code == 302 and response["Location"] == \
+        f"{reverse('mfa_activate_totp')}?{urlencode({'next': back_to})}"
+
+
+def test_a_reporter_without_mfa_is_sent_to_set_it_up_from_a_new_report(client, forums):
+    reporter = make_member(region=forums[1].region, user=make_user(mfa=False),
+                           role=Role.REPORTER)
+    client.force_login(reporter)
+    url = reverse("forums:new_thread", args=[forums[1].pk])
+    assert _sent_to_mfa_set_up(client.get(f"{url}?x=1"), f"{url}?x=1")
+    assert "Voor verslagen heb je tweestapsverificatie nodig" in client.get("/").content.decode()
+    # In another forum the reporter's missing second factor is no reason to stop them.
+    assert client.get(reverse("forums:new_thread", args=[forums[2].pk])).status_code == 200
+
+
+def test_the_forum_management_page_sends_a_moderator_without_mfa_to_set_it_up(client, region):
+    url = reverse("forums:manage", args=[region.slug])
+    client.force_login(make_member(region=region))
+    assert client.get(url).status_code == 403
+    client.force_login(make_member(region=region, user=make_user(mfa=False),
+                                   role=Role.MODERATOR))
+    assert _sent_to_mfa_set_up(client.get(url), url)
+    archive = reverse("forums:archive_forum", args=[region.slug, make_forums(region)[0].pk])
+    assert _sent_to_mfa_set_up(client.post(archive), archive)
+    assert not Forum.objects.filter(region=region, is_archived=True).exists()
+
+
+def test_each_forum_management_action_has_its_own_address(client, region):
+    algemeen, verslagen, _vragen = make_forums(region)
+    client.force_login(make_member(region=region, role=Role.MODERATOR))
+    page = reverse("forums:manage", args=[region.slug])
+
+    def post(name, *args, data=None):
+        response = client.post(reverse(f"forums:{name}", args=[region.slug, *args]), data or {})
+        assert (response.status_code, response["Location"]) == (302, page)
+
+    html = client.get(page).content.decode()
+    for name in FORUM_ACTIONS:
+        if name != "restore_forum":  # shown instead of archive, for an archived forum
+            assert f'"{reverse(f"forums:{name}", args=[region.slug, algemeen.pk])}"' in html
+    post("move_forum_down", algemeen.pk)
+    post("move_forum_up", verslagen.pk)  # back where it was, and now first
+    assert list(Forum.objects.filter(region=region).order_by("position")
+                .values_list("slug", flat=True))[:2] == ["verslagen", "algemeen"]
+    post("save_forum", algemeen.pk, data={f"forum-{algemeen.pk}-name": "Algemeen overleg",
+                                          f"forum-{algemeen.pk}-visibility": "members"})
+    post("archive_forum", algemeen.pk)
+    algemeen.refresh_from_db()
+    assert (algemeen.name, algemeen.is_archived) == ("Algemeen overleg", True)
+    post("restore_forum", algemeen.pk)
+    algemeen.refresh_from_db()
+    assert not algemeen.is_archived
+    client.post(reverse("forums:create_forum", args=[region.slug]),
+                {"new-name": "Droogte", "new-visibility": "public"})
+    client.post(reverse("forums:create_tag", args=[region.slug]), {"tag-name": "Dijken"})
+    assert Forum.objects.filter(region=region, name="Droogte").exists()
+    assert region.tags.filter(name="Dijken").exists()
+    # The page answers GET only: a change goes to its own address.
+    assert client.post(page, {"action": "archive", "forum": algemeen.pk}).status_code == 405
+
+
+def test_a_refused_tag_comes_back_on_its_form_with_what_was_typed(client, region):
+    from forums.models import Tag
+
+    client.force_login(make_member(region=region, role=Role.MODERATOR))
+    url = reverse("forums:create_tag", args=[region.slug])
+    client.post(url, {"tag-name": "Dijken"})
+    response = client.post(url, {"tag-name": "dijken"})  # the same slug
+    assert response.status_code == 200
+    form = response.context["tag_form"]
+    assert form.errors and form["name"].value() == "dijken"
+    assert 'value="dijken"' in response.content.decode()
+    assert Tag.objects.filter(region=region).count() == 1
+
+
+def test_a_forum_that_is_not_on_the_page_cannot_be_changed_through_its_address(client, region):
+    forums = make_forums(region)
+    elsewhere = make_forums(make_region())[0]
+    client.force_login(make_member(region=region, role=Role.MODERATOR))
+    response = client.post(reverse("forums:archive_forum", args=[region.slug, elsewhere.pk]),
+                           follow=True)
+    assert "Dat forum bestaat niet" in response.content.decode()
+    elsewhere.refresh_from_db()
+    assert not elsewhere.is_archived and not forums[0].is_archived

@@ -137,6 +137,25 @@ def test_preferences_are_saved_and_an_unknown_kind_is_a_form_error(client, setti
     assert client.post(url, bad_value).status_code == 400
 
 
+def test_a_refusal_of_the_preferences_service_comes_back_on_the_form(client, setting,
+                                                                      monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from notifications import services
+
+    def refuse(**kwargs):
+        raise ValidationError("Die keuze kan nu even niet.")
+
+    monkeypatch.setattr(services, "set_preferences", refuse)
+    region, forums, anna, bram = setting
+    client.force_login(anna)
+    data = {f"kind_{kind}": Delivery.EMAIL for kind in Kind.values}
+    response = client.post(reverse("notifications:preferences"), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Die keuze kan nu even niet." in html and 'value="email" selected' in html
+
+
 def test_mention_mail_text_html_language_and_unsubscribe_headers(after_commit, setting):
     region, forums, anna, bram = setting
     Profile.objects.filter(user=anna).update(language="en")
