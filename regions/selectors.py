@@ -56,3 +56,10 @@ def list_user_regions(*, user: User) -> QuerySet[Membership]:
         .order_by("region__position", "region__name")
     )
 
+
+
+def get_membership(*, region: Region, membership_id: int) -> Membership:
+    """One membership of the region, for its management actions; another region's is a 404."""
+    return get_object_or_404(
+        Membership.objects.select_related("user__profile", "region"), pk=membership_id,
+        region=region)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("<slug:slug>/verzoek-intrekken/", views.withdraw, name="withdraw"),
     path("<slug:slug>/beheer/", views.manage, name="manage"),
     path("<slug:slug>/beheer/verzoek/<int:request_id>/", views.decide, name="decide"),
-    path("<slug:slug>/beheer/lid/<int:membership_id>/", views.change_member, name="member"),
+    path("<slug:slug>/beheer/lid/<int:membership_id>/rol/", views.change_role,
+         name="member_role"),
+    path("<slug:slug>/beheer/lid/<int:membership_id>/verwijderen/", views.remove_member,
+         name="member_remove"),
 ]

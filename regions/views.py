@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from . import permissions, selectors, services
 from .forms import DecisionForm, MembershipRequestForm, RoleForm
-from .models import Membership, MembershipRequest, Region
+from .models import MembershipRequest, Region
 
 
 def region_detail(request, slug: str):
@@ -136,22 +136,26 @@ def decide(request, slug: str, request_id: int):
 
 @login_required
 @require_POST
-def change_member(request, slug: str, membership_id: int):
+def change_role(request, slug: str, membership_id: int):
     region = _manageable_region(request, slug)
-    membership = get_object_or_404(
-        Membership.objects.select_related("user__profile", "region"), pk=membership_id,
-        region=region,
-    )
-    name = membership.user.display_name
-    if request.POST.get("action") == "remove":
-        services.remove_member(actor=request.user, membership=membership)
-        messages.success(request, _("%(name)s was removed from the region.") % {"name": name})
+    membership = selectors.get_membership(region=region, membership_id=membership_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        services.change_role(actor=request.user, membership=membership,
+                             role=form.cleaned_data["role"])
+        messages.success(request, _("The role of %(name)s was changed.")
+                         % {"name": membership.user.display_name})
     else:
-        form = RoleForm(request.POST)
-        if form.is_valid():
-            services.change_role(actor=request.user, membership=membership,
-                                 role=form.cleaned_data["role"])
-            messages.success(request, _("The role of %(name)s was changed.") % {"name": name})
-        else:
-            messages.error(request, _("Choose one of the listed roles."))
+        messages.error(request, _("Choose one of the listed roles."))
+    return redirect("regions:manage", slug=region.slug)
+
+
+@login_required
+@require_POST
+def remove_member(request, slug: str, membership_id: int):
+    region = _manageable_region(request, slug)
+    membership = selectors.get_membership(region=region, membership_id=membership_id)
+    services.remove_member(actor=request.user, membership=membership)
+    messages.success(request, _("%(name)s was removed from the region.")
+                     % {"name": membership.user.display_name})
     return redirect("regions:manage", slug=region.slug)

@@ -146,16 +146,32 @@ def test_moderator_approves_and_changes_roles_through_the_page(client):
     client.post(reverse("regions:decide", args=[region.slug, req.pk]),
                 {"decision": "approve", "reason": ""})
     membership = Membership.objects.get(user=applicant, region=region)
-    client.post(reverse("regions:member", args=[region.slug, membership.pk]),
+    client.post(reverse("regions:member_role", args=[region.slug, membership.pk]),
                 {"role": Role.REPORTER})
     membership.refresh_from_db()
     assert membership.role == Role.REPORTER
     # A tampered role value is refused with a message, not a 500.
-    response = client.post(reverse("regions:member", args=[region.slug, membership.pk]),
+    response = client.post(reverse("regions:member_role", args=[region.slug, membership.pk]),
                            {"role": "admin"}, follow=True)
     assert response.status_code == 200
     membership.refresh_from_db()
     assert membership.role == Role.REPORTER
+
+
+def test_a_moderator_removes_a_member_and_cannot_reach_another_regions(client):
+    region, elsewhere = make_region(), make_region()
+    moderator = make_member(region=region, role=Role.MODERATOR)
+    member = make_member(region=region)
+    outsider = make_member(region=elsewhere)
+    client.force_login(moderator)
+    other = client.post(reverse("regions:member_remove", args=[region.slug, outsider.pk]))
+    assert other.status_code == 404
+    assert Membership.objects.filter(pk=outsider.pk).exists()
+    response = client.post(reverse("regions:member_remove", args=[region.slug, member.pk]),
+                           follow=True)
+    assert response.status_code == 200
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert "is uit de regio verwijderd" in response.content.decode()
 
 
 def test_manage_page_query_count_is_flat(client):
