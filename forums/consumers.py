@@ -99,7 +99,7 @@ class ThreadConsumer(LiveConsumer):
         if not self.can_type or now - self._typed_at < TYPING_INTERVAL:
             return
         self._typed_at = now
-        await self.channel_layer.group_send(broadcast.thread_group(self.thread_id), {
+        await broadcast.send_from_socket(broadcast.thread_group(self.thread_id), {
             "type": "thread.typing", "user_id": self.user.pk, "name": self.label,
             "sender": self.channel_name,
         })
@@ -252,7 +252,7 @@ class ThreadConsumer(LiveConsumer):
     async def _announce_presence(self, snapshot):
         readers, anonymous = snapshot
         try:
-            await self.channel_layer.group_send(broadcast.thread_group(self.thread_id), {
+            await broadcast.send_from_socket(broadcast.thread_group(self.thread_id), {
                 "type": "thread.presence", "readers": readers, "anonymous": anonymous})
         except Exception:  # noqa: BLE001
             return

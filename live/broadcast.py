@@ -145,3 +145,23 @@ def send_many(groups: list[str], event: dict) -> None:
 def notification_group(user_id: int) -> str:
     """Only the notification sockets of a user join this, so thread sockets never see its events."""
     return f"notifications.{user_id}"
+
+
+# --- From a socket, on the event loop --------------------------------------------------------
+# A consumer runs on the event loop and must await the layer itself (send_now would block it).
+# These raise what the layer raises: a layer that went away under a socket closes it 4503, as
+# live/consumers.py decides, and a caller for whom the send is a nicety catches it.
+
+
+async def send_from_socket(group: str, event: dict) -> None:
+    """A socket's own announcement to its group (typing, presence)."""
+    await get_channel_layer().group_send(group, event)
+
+
+async def add_to_group(group: str, channel_name: str) -> None:
+    """Join, or renew an existing membership's expiry (idempotent)."""
+    await get_channel_layer().group_add(group, channel_name)
+
+
+async def remove_from_group(group: str, channel_name: str) -> None:
+    await get_channel_layer().group_discard(group, channel_name)

@@ -204,7 +204,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
+        await broadcast.add_to_group(group, self.channel_name)
         self._groups.append(group)
 
     async def _renew_groups(self) -> None:
@@ -212,7 +212,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         over to a replica, keys evicted under maxmemory, a socket older than group_expiry) is
         back; one that is there gets its expiry moved on. group_add is idempotent."""
         for group in list(self._groups):
-            await self.channel_layer.group_add(group, self.channel_name)
+            await broadcast.add_to_group(group, self.channel_name)
 
     async def disconnect(self, code):
         await self._release(leave_groups=True)
@@ -223,7 +223,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         groups, self._groups = getattr(self, "_groups", []), []
         for group in groups if leave_groups else []:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await broadcast.remove_from_group(group, self.channel_name)
             except Exception as error:  # noqa: BLE001 - the layer may be why we are closing
                 logger.warning("live: could not leave %s (%r)", group, error)
         if getattr(self, "_expiry_task", None):

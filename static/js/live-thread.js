@@ -4,8 +4,8 @@
   "use strict";
 
   var root, posts, statusEl, pauseBtn, showBtn, presenceEl, typingEl, announceEl;
-  var socket = null, lastSeq = 0, attempt = 0, paused = false, held = [], unseen = 0;
-  var pingTimer = null, typingTimers = {}, lastTyping = 0, everConnected = false;
+  var live = null, lastSeq = 0, paused = false, held = [], unseen = 0;
+  var typingTimers = {}, lastTyping = 0, everConnected = false;
 
   function text(name, values) {
     var s = root.dataset["text" + name] || "";
@@ -42,7 +42,7 @@
     return fetch(url, {method: "POST", body: body, credentials: "same-origin", redirect: "manual"})
       .then(function (response) {
         if (response.type !== "opaqueredirect" && !response.ok) throw new Error(String(response.status));
-        if (!socket || socket.readyState !== 1) resync();
+        if (!live.isOpen()) resync();
       });
   }
 
@@ -230,7 +230,7 @@
   function handle(event) {
     // hello.seq is where the thread stands, not an event: the replay of what this page
     // missed (everything after the last_seq it resumed from) is still to come.
-    if (event.type === "hello") { attempt = 0; return; }
+    if (event.type === "hello") return;
     if (typeof event.seq === "number") {
       if (event.seq <= lastSeq) return;  // delivered twice: once is enough
       lastSeq = event.seq;
@@ -249,58 +249,26 @@
     }
   }
 
-  // The first retry is spread over 0.5–5 s, so the sockets that a restart (Redis, a deploy)
-  // closed at one instant do not all come back at one instant; after that, exponential backoff
-  // with full jitter, capped at 30 s (docs/live-protocol.md §7).
-  function reconnectDelay(failures) {
-    if (failures === 0) return 500 + Math.random() * 4500;
-    return Math.random() * Math.min(30000, 5000 * Math.pow(2, failures - 1));
-  }
-
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var sock = socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
-    var pongTimer = null, gone = false;
-    // The one way out of this socket: its close, or a pong that does not come.
-    function lost(code) {
-      if (gone) return;
-      gone = true;
-      window.clearInterval(pingTimer);
-      window.clearTimeout(pongTimer);
-      setStatus("offline");
-      if (code === 4404 || code === 4403) return;  // not ours to see (any more)
-      window.setTimeout(connect, reconnectDelay(attempt));
-      attempt += 1;
-    }
-    function giveUp() {
-      sock.onclose = null;
-      try { sock.close(); } catch (e) { /* closing already */ }
-      lost(1006);
-    }
-    sock.onopen = function () {
-      sock.send(JSON.stringify({type: "resume", last_seq: lastSeq}));
-      setStatus(everConnected ? "updated" : "live");
-      everConnected = true;
-      pingTimer = window.setInterval(function () {
-        if (sock.readyState !== 1) return;
-        sock.send(JSON.stringify({type: "ping"}));
-        if (!pongTimer) pongTimer = window.setTimeout(giveUp, 10000);  // a dead connection
-      }, 25000);
-    };
-    sock.onmessage = function (message) {
-      var event;
-      try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.type === "pong") {
-        window.clearTimeout(pongTimer);
-        pongTimer = null;
-        // The server sends what this socket missed before the pong; still behind means the
-        // socket is not being served as it should: a new one resumes from the table.
-        if (typeof event.seq === "number" && event.seq > lastSeq) giveUp();
-        return;
-      }
-      try { handle(event); } catch (e) { /* one bad frame is not fatal */ }
-    };
-    sock.onclose = function (close) { lost(close.code); };
+    live = window.LiveSocket.open({
+      path: root.dataset.liveUrl,
+      acceptedBy: "hello",
+      onOpen: function () {
+        live.send({type: "resume", last_seq: lastSeq});
+        setStatus(everConnected ? "updated" : "live");
+        everConnected = true;
+      },
+      onMessage: function (event) {
+        if (event.type === "pong") {
+          // The server sends what this socket missed before the pong; still behind means the
+          // socket is not being served as it should: a new one resumes from the table.
+          if (typeof event.seq === "number" && event.seq > lastSeq) live.restart();
+          return;
+        }
+        handle(event);
+      },
+      onLost: function () { setStatus("offline"); }
+    });
   }
 
   function setupReplyForm() {
@@ -310,10 +278,7 @@
     if (body) {
       body.addEventListener("input", function () {
         var now = Date.now();
-        if (socket && socket.readyState === 1 && now - lastTyping > 3000) {
-          lastTyping = now;
-          socket.send(JSON.stringify({type: "typing"}));
-        }
+        if (now - lastTyping > 3000 && live.send({type: "typing"})) lastTyping = now;
       });
     }
     form.addEventListener("submit", function (submit) {
@@ -339,7 +304,7 @@
           }
           // Success is the redirect to the new post; the live echo then shows it, once.
           if (response.type !== "opaqueredirect" && !response.ok) throw new Error(String(response.status));
-          if (!socket || socket.readyState !== 1) resync();
+          if (!live.isOpen()) resync();
           if (body) body.value = "";
           if (key) key.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID().replace(/-/g, "") : String(Date.now());
           var quote = form.querySelector("input[name=quote_of]");
@@ -356,7 +321,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     root = document.getElementById("live-thread");
     posts = document.getElementById("posts");
-    if (!root || !posts || !("WebSocket" in window)) return;
+    if (!root || !posts || !("WebSocket" in window) || !window.LiveSocket) return;
     root.hidden = false;
     statusEl = root.querySelector("[data-live-status]");
     pauseBtn = root.querySelector("[data-live-pause]");

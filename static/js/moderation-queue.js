@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var root, statusEl, attempt = 0, refreshing = false, again = false, leaving = false;
+  var root, statusEl, refreshing = false, again = false, leaving = false;
 
   function text(name) { return root.dataset["text" + name] || ""; }
 
@@ -78,58 +78,21 @@
       });
   }
 
-  // The first retry is spread over 0.5–5 s (a restart closes every socket at one instant);
-  // then exponential backoff with full jitter, capped at 30 s (docs/live-protocol.md §7).
-  function reconnectDelay(failures) {
-    if (failures === 0) return 500 + Math.random() * 4500;
-    return Math.random() * Math.min(30000, 5000 * Math.pow(2, failures - 1));
-  }
-
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + root.dataset.liveUrl);
-    var ping = null, pongTimer = null, gone = false, opened = false;
-    function lost(code) {
-      if (gone) return;
-      gone = true;
-      window.clearInterval(ping);
-      window.clearTimeout(pongTimer);
-      statusEl.textContent = text("Offline");
-      if (code === 4404 || code === 4403) return;
-      // A socket that opened and worked starts the backoff afresh; one closed 4503 (Redis
-      // away: accepted only to say "try again") counts as a failure, or every tab would
-      // retry every few seconds for as long as the outage lasts.
-      if (opened && code !== 4503) attempt = 0;
-      window.setTimeout(connect, reconnectDelay(attempt));
-      attempt += 1;
-    }
-    function giveUp() {
-      socket.onclose = null;
-      try { socket.close(); } catch (e) { /* closing already */ }
-      lost(1006);
-    }
-    socket.onopen = function () {
-      if (attempt > 0) refresh();  // something may have changed while we were away
-      opened = true;
-      statusEl.textContent = text("Live");
-      ping = window.setInterval(function () {
-        if (socket.readyState !== 1) return;
-        socket.send(JSON.stringify({type: "ping"}));
-        if (!pongTimer) pongTimer = window.setTimeout(giveUp, 10000);
-      }, 25000);
-    };
-    socket.onmessage = function (message) {
-      var event;
-      try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.type === "queue.changed") refresh();
-      else if (event.type === "pong") { window.clearTimeout(pongTimer); pongTimer = null; }
-    };
-    socket.onclose = function (close) { lost(close.code); };
+    window.LiveSocket.open({
+      path: root.dataset.liveUrl,
+      onOpen: function (reconnected) {
+        if (reconnected) refresh();  // something may have changed while we were away
+        statusEl.textContent = text("Live");
+      },
+      onMessage: function (event) { if (event.type === "queue.changed") refresh(); },
+      onLost: function () { statusEl.textContent = text("Offline"); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     root = document.getElementById("moderation-queue");
-    if (!root || !("WebSocket" in window)) return;
+    if (!root || !("WebSocket" in window) || !window.LiveSocket) return;
     root.hidden = false;
     statusEl = root.querySelector("[data-live-status]");
     document.addEventListener("submit", function (event) {

@@ -17,7 +17,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from forums import services as forum_services
-from live import broadcast, presence, sockets
+from live import broadcast, presence, schemas, sockets
 from live import consumers as live_consumers
 from live.consumers import CloseCode
 from moderation import services as moderation_services
@@ -225,22 +225,32 @@ def moderator_and_thread():
 
 
 def user_group_events(region_id: int) -> dict[str, dict]:
-    """Every type sent to user.<id> (grep broadcast.user_group), as its sender shapes it, and
-    one that does not exist yet: a socket must survive what a later version adds."""
+    """Every type sent to user.<id> (live/schemas.py, held to the senders by the contract
+    test), as its sender shapes it, and one that does not exist yet: a socket must survive
+    what a later version adds."""
     return {
         "membership.revoked": {"type": "membership.revoked", "region_id": region_id},
         "participation.changed": {"type": "participation.changed"},
         "session.ended": {"type": "session.ended",
                           "session_key": broadcast.session_fingerprint("another-session")},
+        "account.changed": {"type": "account.changed"},  # the session still holds: stays
         "future.event": {"type": "future.event"},
     }
 
 
 SOCKET_KINDS = ("ping", "thread", "notifications", "moderation")
+USER_GROUP_EVENTS = [*schemas.GROUP_MESSAGES["user"], "future.event"]
 
 
-@pytest.mark.parametrize("event_type", ["membership.revoked", "participation.changed",
-                                        "session.ended", "future.event"])
+def test_the_user_group_events_tried_are_every_declared_one():
+    assert set(user_group_events(1)) == set(USER_GROUP_EVENTS)
+    assert set(SOCKET_KINDS) == set(schemas.SOCKET_FRAMES) - {"base"}
+    for name, event in user_group_events(1).items():
+        if name != "future.event":
+            assert schemas.problems(event, schemas.GROUP_MESSAGES["user"]) == []
+
+
+@pytest.mark.parametrize("event_type", USER_GROUP_EVENTS)
 @pytest.mark.parametrize("kind", SOCKET_KINDS)
 async def test_a_user_group_event_leaves_every_kind_of_socket_open(kind, event_type,
                                                                     session_for, caplog):
