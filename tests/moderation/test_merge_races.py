@@ -9,7 +9,7 @@ from django.db import connections, transaction
 from django.test import Client
 
 from forums.models import Post, Thread, ThreadRedirect
-from moderation import thread_actions
+from moderation import threads
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread
 
@@ -35,7 +35,7 @@ def _logged_in(user) -> Client:
 def test_a_reply_to_a_thread_merged_a_moment_ago_lands_in_the_receiving_thread():
     moderator, replier, source, target = _world()
     client = _logged_in(replier)  # the page was loaded before the merge
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     response = client.post(f"/onderwerp/{source.pk}/reageren/",
                            {"body": "Net op tijd, dacht ik."})
     post = Post.objects.get(body="Net op tijd, dacht ik.")
@@ -54,7 +54,7 @@ def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receivi
     post."""
     moderator, replier, source, target = _world()
     client = _logged_in(replier)
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": "Via de live pagina."},
                            headers={"X-Requested-With": "fetch"})
     post = Post.objects.get(body="Via de live pagina.")
@@ -67,7 +67,7 @@ def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receivi
 def test_a_refused_reply_to_a_merged_thread_keeps_the_typed_text():
     moderator, replier, source, target = _world()
     client = _logged_in(replier)
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     long_text = "x" * 200_000  # too long: a form error, on the receiving thread's page
     response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": long_text})
     assert response.status_code == 400
@@ -99,7 +99,7 @@ def test_a_reply_waiting_for_a_running_merge_lands_in_the_receiving_thread():
     def merge():
         try:
             with transaction.atomic():
-                thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                threads.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
                                              into=Thread(pk=target.pk), reason="Dubbel")
                 merging.set()
                 finish.wait(10)
@@ -159,7 +159,7 @@ def test_a_merge_waiting_for_a_running_reply_takes_the_reply_along():
 
     def merge():
         try:
-            merged["into"] = thread_actions.merge_threads(
+            merged["into"] = threads.merge_threads(
                 actor=moderator, thread=Thread(pk=source.pk), into=Thread(pk=target.pk),
                 reason="Dubbel")
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
@@ -222,7 +222,7 @@ def test_a_merge_and_a_running_reply_fan_out_take_turns_instead_of_deadlocking()
     def merge():
         try:
             merge_started.set()
-            thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+            threads.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
                                          into=Thread(pk=target.pk), reason="Dubbel")
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             outcome["merge"] = error
