@@ -4,10 +4,11 @@ posts (moved, merged, split, renamed, hidden, shown again), each with what it do
 counters, the search index and the thread's events (announced to readers after commit).
 
 The decision is moderation's: it asks moderation.permissions on the rows locked here
-(`locked_thread`, `locked_threads`, `locked_post`), records the audit entry and tells the
-people concerned. These functions assume the actor may act and check only what concerns the
-threads themselves (ValidationError, keyed by the form field, with nothing changed); the
-caller holds the locks of the rows they change, in one transaction.
+(`locked_thread`, `locked_threads`, `locked_post`; `lock_posts` first where a change moves a
+thread's posts), records the audit entry and tells the people concerned. These functions
+assume the actor may act and check only what concerns the threads themselves
+(ValidationError, keyed by the form field, with nothing changed); the caller holds the locks
+of the rows they change, in one transaction.
 """
 
 from collections.abc import Iterable
@@ -45,6 +46,17 @@ def locked_thread(thread_id: int) -> Thread:
     lock taken for an update: rows that only point here may be inserted meanwhile)."""
     return Thread.objects.select_related("forum__region", "author") \
         .select_for_update(of=("self",), no_key=True).get(pk=thread_id)
+
+
+def lock_posts(thread_id: int) -> None:
+    """Before a change to many posts of a thread (a merge, a split) locks the thread: its
+    posts. Whatever changes one post and then its thread (a reaction, an edit, hiding it,
+    approving or withdrawing a waiting post: the thread's event sequence, counters or row)
+    locks in that order, so this change takes its locks in the same order and waits for
+    such a writer instead of deadlocking with it. FOR UPDATE: it changes their thread and
+    place, which a unique key covers."""
+    list(Post.objects.select_for_update(of=("self",)).filter(thread_id=thread_id)
+         .order_by("pk").values_list("pk", flat=True))
 
 
 def locked_threads(thread_ids: Iterable[int]) -> dict[int, Thread]:
@@ -202,10 +214,10 @@ def merge_threads(*, thread: Thread, into: Thread) -> Merged:
     """Append `thread`'s posts to `into` in their chronological order (positions after its
     last; its own posts keep theirs, so links and read marks stay right), then remove `thread`,
     leaving a redirect from its address; its watchers come along. Both rows locked
-    (`locked_threads`); whatever else points at `thread` and must follow it (notifications)
-    the caller moves first: the thread's row goes with everything that still refers to it.
-    The `thread` object keeps its id and title, for the record; `into` is given its new
-    counters.
+    (`lock_posts` of `thread` before `locked_threads`). Whatever else points at `thread` and
+    must follow it (notifications) the caller moves first: the thread's row goes with
+    everything that still refers to it. The `thread` object keeps its id and title, for the
+    record; `into` is given its new counters.
 
     Readers of `thread` get `thread.merged` (with the way to `into`), readers of `into` get
     `posts.merged` (reload). Reports are not merged: their sections would be lost."""

@@ -180,10 +180,13 @@ def merge_threads(*, actor: User, thread: Thread, into: Thread, reason: str) -> 
     `into`."""
     if thread.pk == into.pk:
         raise ValidationError({"into": _("A thread cannot be merged into itself.")})
-    # A running reply fan-out of `thread` first (see hold_reply_fanout), then both rows, in
-    # id order: two merges of the same pair cannot deadlock.
+    # A running reply fan-out of `thread` first (see hold_reply_fanout), then its posts (see
+    # lock_posts), then both rows, in id order: two merges of the same pair cannot deadlock.
     notification_services.hold_reply_fanout(thread_id=thread.pk)
+    structure.lock_posts(thread.pk)
     locked = structure.locked_threads([thread.pk, into.pk])
+    if thread.pk not in locked:  # withdrawn (a waiting thread) or merged meanwhile
+        raise ValidationError(_("This thread has been withdrawn or merged meanwhile."))
     if into.pk not in locked:  # merged or removed meanwhile
         raise ValidationError({"into": _("There is no thread you moderate with this number.")})
     thread, into = locked[thread.pk], locked[into.pk]
@@ -217,6 +220,7 @@ def split_thread(*, actor: User, thread: Thread, post_ids: Iterable[int], title:
                  forum: Forum, reason: str) -> Thread:
     """The chosen replies into a new thread in `forum` (this one or another the actor
     moderates); see forums.structure.split_thread. Returns the new thread."""
+    structure.lock_posts(thread.pk)  # before the thread, see lock_posts
     thread = _locked_thread(actor, thread, "thread.split")
     forum = _target_forum(actor, forum, "thread.split", thread)
     title = structure.clean_title(title)

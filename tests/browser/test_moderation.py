@@ -242,13 +242,13 @@ class Scene:
         thread = make_thread(forum=vragen, author=self.moderator, title=TITLE, body=OPENING)
         self.post = forum_services.create_post(actor=self.member, thread=thread, body=OFFENDING)
         posts.flag_post(actor=flaggers[0], post=self.post,
-                                      reason=Flag.Reason.PRIVACY, text=FLAG_TEXT)
+                        reason=Flag.Reason.PRIVACY, text=FLAG_TEXT)
         # Enough flags hide this one pending review (the queue's "hidden" badge).
         self.spam = forum_services.create_post(actor=self.member, thread=thread,
                                                body="Koop nu goedkope zonnepanelen!")
         for flagger in flaggers:
             posts.flag_post(actor=flagger, post=self.spam,
-                                          reason=Flag.Reason.SPAM)
+                            reason=Flag.Reason.SPAM)
         people.suspend(
             actor=self.moderator, user=flaggers[2], region=self.region,
             reason="Herhaaldelijk ongegronde meldingen.",
@@ -257,9 +257,9 @@ class Scene:
             actor=self.moderator, user=self.member, region=self.region,
             reason="Persoonlijke gegevens gedeeld.", ends_at=timezone.now() + timedelta(days=3))
         people.warn(actor=self.moderator, user=self.member, region=self.region,
-                                 message="Deel geen telefoonnummers van anderen.")
+                    message="Deel geen telefoonnummers van anderen.")
         region_settings.update_settings(actor=self.moderator, region=self.region,
-                                            flag_threshold=3, approval_posts=0)
+                                        flag_threshold=3, approval_posts=0)
 
 
 def _as(who, url):

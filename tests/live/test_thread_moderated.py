@@ -34,7 +34,7 @@ async def test_a_move_closes_readers_who_lose_access_and_tells_the_rest(open_rea
     colleague = await open_reader(thread.pk, session_key=await session_for(member))
 
     await db(threads.move_thread)(actor=moderator, thread=thread, forum=members_forum,
-                                         reason="Alleen voor leden")
+                                  reason="Alleen voor leden")
 
     moved = await colleague.frame()
     assert (moved["type"], moved["forum_id"]) == ("thread.moved", members_forum.pk)
@@ -53,7 +53,7 @@ async def test_readers_of_a_merged_thread_are_shown_the_way(open_reader, session
     new_reader = await open_reader(target.pk)
 
     await db(threads.merge_threads)(actor=moderator, thread=thread, into=target,
-                                           reason="Dubbel")
+                                    reason="Dubbel")
 
     merged = await old_reader.frame()
     assert merged["type"] == "thread.merged" and merged["url"] == f"/onderwerp/{target.pk}/"

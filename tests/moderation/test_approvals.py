@@ -174,10 +174,10 @@ def test_a_vouched_member_is_not_held_and_the_vouch_is_audited(world):
 def test_the_region_setting_decides_how_many_posts_wait(world):
     newcomer = make_member(region=world.region)
     region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=0)
+                                    approval_posts=0)
     assert not _reply(world, newcomer).is_pending
     region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=2)
+                                    approval_posts=2)
     other = make_member(region=world.region)
     first, second = _reply(world, other), _reply(world, other, "Nog een vraag")
     assert first.is_pending and second.is_pending
@@ -196,7 +196,7 @@ def test_a_member_past_the_guard_costs_no_query_until_the_region_asks_for_more(
     with django_assert_num_queries(0):
         assert not approvals.must_wait(member, forum)
     region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=2)
+                                    approval_posts=2)
     assert approvals.must_wait(member, forum)
 
 

@@ -55,7 +55,7 @@ def test_a_refused_action_is_logged_as_refused_and_changes_nothing(world, broadc
 
 def test_entries_cannot_be_changed_or_deleted_in_python(world):
     entry = audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                            region=world.region, reason="origineel")
+                         region=world.region, reason="origineel")
     entry.reason = "herschreven"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -70,7 +70,7 @@ def test_entries_cannot_be_changed_or_deleted_in_python(world):
 
 def test_the_database_refuses_updates_from_raw_sql(world):
     audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region, reason="origineel")
+                 region=world.region, reason="origineel")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE moderation_auditentry SET reason = 'herschreven'")
     assert AuditEntry.objects.get().reason == "origineel"
@@ -79,7 +79,7 @@ def test_the_database_refuses_updates_from_raw_sql(world):
 @pytest.mark.postgres
 def test_postgresql_refuses_deletes_from_raw_sql(world):
     audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region)
+                 region=world.region)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM moderation_auditentry")
     assert AuditEntry.objects.count() == 1
@@ -87,7 +87,7 @@ def test_postgresql_refuses_deletes_from_raw_sql(world):
 
 def test_the_admin_shows_the_log_read_only(world, client):
     entry = audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                            region=world.region, reason="origineel")
+                         region=world.region, reason="origineel")
     client.force_login(world.staff)
     changelist = reverse("admin:moderation_auditentry_changelist")
     assert client.get(changelist).status_code == 200
@@ -133,9 +133,9 @@ def test_membership_decisions_role_changes_and_removals_are_recorded(world,
 def _log_some(world, n=3):
     for i in range(n):
         audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                        region=world.region, reason=f"reden {i}")
+                     region=world.region, reason=f"reden {i}")
     audit.record(actor=world.other_moderator, action="post.hidden", obj=world.post,
-                    region=world.other_region, reason="elders")
+                 region=world.other_region, reason="elders")
 
 
 @pytest.mark.parametrize("who, status", [
@@ -172,7 +172,7 @@ def test_moderator_without_mfa_is_sent_to_set_it_up(world, client):
 def test_log_filters_by_action_actor_and_date_and_paginates(world, client):
     _log_some(world, n=60)
     audit.record(actor=world.staff, action="user.warned", obj=world.author,
-                    region=world.region, reason="Let op je toon")
+                 region=world.region, reason="Let op je toon")
     client.force_login(world.moderator)
     url = reverse("moderation:region_audit", args=[world.region.slug])
     page = client.get(url).content.decode()
@@ -189,9 +189,9 @@ def test_log_filters_by_action_actor_and_date_and_paginates(world, client):
 
 def test_csv_export_is_filtered_and_safe_for_spreadsheets(world, client):
     audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region, reason="=HYPERLINK(\"https://evil.example\")")
+                 region=world.region, reason="=HYPERLINK(\"https://evil.example\")")
     audit.record(actor=world.moderator, action="user.warned", obj=world.author,
-                    region=world.region, reason="@SUM(A1)")
+                 region=world.region, reason="@SUM(A1)")
     client.force_login(world.moderator)
     response = client.get(reverse("moderation:region_audit", args=[world.region.slug]),
                           {"format": "csv", "action": "post.hidden"})

@@ -27,7 +27,7 @@ def test_three_distinct_flags_hide_the_post_pending_review(world, broadcasts,
     assert not world.fresh(world.post).is_hidden
     with django_capture_on_commit_callbacks(execute=True):
         posts.flag_post(actor=third, post=world.post, reason=Flag.Reason.OTHER,
-                           text="Telefoonnummer")
+                        text="Telefoonnummer")
     post = world.fresh(world.post)
     assert post.is_hidden and post.hidden_by is None
     assert "3" in post.hidden_reason

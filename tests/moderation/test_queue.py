@@ -17,7 +17,7 @@ SECRET = "06-12345678"
 def _flag(world, n=1):
     for _ in range(n):
         posts.flag_post(actor=make_member(region=world.region), post=world.post,
-                           reason=Flag.Reason.PRIVACY, text="Nummer")
+                        reason=Flag.Reason.PRIVACY, text="Nummer")
 
 
 @pytest.mark.parametrize("who, status", [
@@ -249,7 +249,7 @@ def test_the_queue_fingerprint_moves_with_every_kind_of_item_and_only_in_its_reg
     region_services.request_membership(actor=make_user(), region=world.region)
     assert changed()  # a membership request
     people.suspend(actor=world.moderator, user=world.member, region=world.region,
-                     reason="Afkoelen", ends_at=timezone.now() + timedelta(days=1))
+                   reason="Afkoelen", ends_at=timezone.now() + timedelta(days=1))
     assert changed()  # a suspension
     waiting = make_post(thread=world.thread, author=world.author)
     Post.objects.filter(pk=waiting.pk).update(is_pending=True)

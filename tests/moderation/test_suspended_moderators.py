@@ -30,7 +30,7 @@ _fresh_channel_layer = live._fresh_channel_layer
 def _suspend(world, user, *, where):
     region = {"here": world.region, "elsewhere": world.other_region, "site-wide": None}[where]
     people.suspend(actor=world.staff, user=user, region=region, reason="Even pauze",
-                     ends_at=timezone.now() + timedelta(days=3))
+                   ends_at=timezone.now() + timedelta(days=3))
     permissions.forget_suspensions(user)
 
 
@@ -58,15 +58,15 @@ POWERS = {
     "restore a post": lambda a, w, s: posts.restore_post(actor=a, post=_hidden_post(w)),
     "delete a post": lambda a, w, s: posts.delete_post(actor=a, post=w.post, reason="Weg"),
     "edit a post": lambda a, w, s: posts.edit_post(actor=a, post=w.post, body="Anders",
-                                                      note="Nummer weg"),
+                                                   note="Nummer weg"),
     "dismiss flags": lambda a, w, s: posts.dismiss_flags(actor=a, post=w.post),
     "approve": lambda a, w, s: approvals.approve_post(actor=a, post=_waiting_post(w, s)),
     "decline": lambda a, w, s: approvals.decline_post(actor=a, post=_waiting_post(w, s),
-                                                  reason="Nee"),
+                                                      reason="Nee"),
     "lock": lambda a, w, s: threads.set_locked(actor=a, thread=w.thread, locked=True),
     "pin": lambda a, w, s: threads.set_pinned(actor=a, thread=w.thread, pinned=True),
     "rename": lambda a, w, s: threads.rename_thread(actor=a, thread=w.thread,
-                                                           title="Nieuwe titel"),
+                                                    title="Nieuwe titel"),
     "move": lambda a, w, s: threads.move_thread(
         actor=a, thread=w.thread, forum=w.thread.forum.region.forums.get(slug="algemeen"),
         reason="Hoort daar"),
@@ -79,7 +79,7 @@ POWERS = {
         actor=a, user=w.member, region=w.region, reason="Rust",
         ends_at=timezone.now() + timedelta(days=1)),
     "warn a member": lambda a, w, s: people.warn(actor=a, user=w.member, region=w.region,
-                                                   message="Let op je toon."),
+                                                 message="Let op je toon."),
     "vouch for a member": lambda a, w, s: approvals.vouch(actor=a, user=w.member, region=w.region),
     "change the settings": lambda a, w, s: region_settings.update_settings(
         actor=a, region=w.region, flag_threshold=5, approval_posts=2),
@@ -177,7 +177,7 @@ def test_a_suspension_elsewhere_or_of_staff_leaves_the_powers(world, settings, p
     if who == "staff":
         other_staff = type(actor).objects.get(pk=world.staff.pk)
         people.suspend(actor=make_staff(), user=other_staff, region=world.region,
-                         reason="Even pauze", ends_at=timezone.now() + timedelta(days=3))
+                       reason="Even pauze", ends_at=timezone.now() + timedelta(days=3))
         permissions.forget_suspensions(actor)
     else:
         _suspend(world, actor, where=where)
@@ -211,7 +211,7 @@ def test_the_permission_answers_agree_for_a_suspended_moderator(world):
 
 def _a_suspension_of(world):
     return people.suspend(actor=world.staff, user=world.member, region=world.region,
-                            reason="Rust", ends_at=timezone.now() + timedelta(days=1))
+                          reason="Rust", ends_at=timezone.now() + timedelta(days=1))
 
 
 @pytest.mark.django_db
@@ -254,7 +254,7 @@ async def test_the_queue_socket_refuses_a_suspended_moderator(session_for):
         moderator = make_member(region=region, role=Role.MODERATOR)
         staff = make_user(staff=True, mfa=True)
         people.suspend(actor=staff, user=moderator, region=region, reason="Even pauze",
-                         ends_at=timezone.now() + timedelta(days=3))
+                       ends_at=timezone.now() + timedelta(days=3))
         return region, moderator
 
     region, moderator = await sync_to_async(build)()

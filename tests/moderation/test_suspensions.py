@@ -93,7 +93,7 @@ def test_who_may_not_suspend(world, who):
     target = world.author if who == "member" else world.member
     with pytest.raises(PermissionDenied):
         people.suspend(actor=getattr(world, who), user=target, region=world.region,
-                         reason="x", ends_at=timezone.now() + timedelta(days=1))
+                       reason="x", ends_at=timezone.now() + timedelta(days=1))
     assert not Suspension.objects.exists()
 
 
@@ -101,7 +101,7 @@ def test_moderators_cannot_suspend_staff_or_themselves(world):
     for target in (world.staff, world.moderator):
         with pytest.raises(PermissionDenied):
             people.suspend(actor=world.moderator, user=target, region=world.region,
-                             reason="x", ends_at=timezone.now() + timedelta(days=1))
+                           reason="x", ends_at=timezone.now() + timedelta(days=1))
 
 
 def test_a_suspension_ends_by_itself(world):

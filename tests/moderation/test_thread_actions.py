@@ -46,7 +46,7 @@ def events_of(thread, type=None):
 def suspended_member(world):
     member = make_member(region=world.region)
     people.suspend(actor=world.moderator, user=member, region=world.region, reason="Rust",
-                     ends_at=timezone.now() + timedelta(days=3))
+                   ends_at=timezone.now() + timedelta(days=3))
     return member
 
 
@@ -60,7 +60,7 @@ def thread_events(sent, thread):
 def test_a_moderator_locks_audited_told_and_live(world, broadcasts, after_commit):
     with after_commit():
         threads.set_locked(actor=world.moderator, thread=world.thread, locked=True,
-                                  reason="Uitgepraat")
+                           reason="Uitgepraat")
     assert world.fresh(world.thread).is_locked
     entry = AuditEntry.objects.get(action="thread.locked")
     assert (entry.actor, entry.object_type, entry.object_id, entry.region) == (
@@ -84,7 +84,7 @@ def test_pin_and_unpin_are_audited_and_told(world, after_commit):
     with after_commit():
         threads.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
         threads.set_pinned(actor=world.moderator, thread=world.thread, pinned=False,
-                                  reason="Niet meer actueel")
+                           reason="Niet meer actueel")
     assert not world.fresh(world.thread).is_pinned
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", "before", "after"))
     assert actions == [("thread.pinned", {"is_pinned": False}, {"is_pinned": True}),
@@ -119,8 +119,8 @@ def test_locking_a_locked_thread_is_an_error_not_a_second_entry(world):
 def test_rename_is_audited_live_and_told_with_the_reason(world, broadcasts, after_commit):
     with after_commit():
         threads.rename_thread(actor=world.moderator, thread=world.thread,
-                                     title="  Peilbuizen: hoe vaak uitlezen?  ",
-                                     reason="Duidelijker titel")
+                              title="  Peilbuizen: hoe vaak uitlezen?  ",
+                              reason="Duidelijker titel")
     assert world.fresh(world.thread).title == "Peilbuizen: hoe vaak uitlezen?"
     entry = AuditEntry.objects.get(action="thread.renamed")
     assert entry.before == {"title": "Peilbuizen uitlezen"}
@@ -148,7 +148,7 @@ def test_kind_changes_follow_the_rules(world, after_commit):
     forum_services.accept_answer(actor=world.author, thread=world.fresh(thread), post=reply)
     with after_commit():
         threads.change_kind(actor=world.moderator, thread=thread, kind="report",
-                                   reason="Dit is een verslag")
+                            reason="Dit is een verslag")
     thread = world.fresh(thread)
     assert thread.kind == "report" and thread.accepted_answer_id is None
     assert thread.report is not None  # the sections exist, empty, for the author to fill
@@ -176,7 +176,7 @@ def test_tags_come_from_the_region_and_the_programme(world, after_commit):
     theirs = Tag.objects.create(region=world.other_region, slug="dijken", name="Dijken")
     with after_commit():
         threads.set_tags(actor=world.moderator, thread=world.thread,
-                                tags=[ours, programme], reason="Beter vindbaar")
+                         tags=[ours, programme], reason="Beter vindbaar")
     assert set(world.fresh(world.thread).tags.all()) == {ours, programme}
     entry = AuditEntry.objects.get(action="thread.retagged")
     assert (entry.before, entry.after) == ({"tags": []}, {"tags": ["bodem", "grondwater"]})
@@ -200,7 +200,7 @@ def test_a_moderator_moves_within_the_region_with_counters_events_and_audit(
     members, questions, _other = _forums(world)
     with after_commit():
         threads.move_thread(actor=world.moderator, thread=world.thread, forum=members,
-                                   reason="Hoort bij algemeen")
+                            reason="Hoort bij algemeen")
     thread = world.fresh(world.thread)
     assert thread.forum == members
     members.refresh_from_db()
@@ -228,7 +228,7 @@ def test_moving_to_another_region_needs_both_and_drops_the_old_regions_tags(worl
     for actor in (world.moderator, world.other_moderator):
         with after_commit(), pytest.raises(PermissionDenied):
             threads.move_thread(actor=actor, thread=world.thread, forum=other_forum,
-                                       reason="Verkeerde regio")
+                                reason="Verkeerde regio")
     assert world.fresh(world.thread).forum.region == world.region
     assert broadcasts == [] and told(world.author) == []
     assert AuditEntry.objects.filter(action="thread.moved", result="denied").count() == 2
@@ -238,7 +238,7 @@ def test_moving_to_another_region_needs_both_and_drops_the_old_regions_tags(worl
     region_permissions.reset_cache(world.moderator)
     with after_commit():
         threads.move_thread(actor=world.moderator, thread=world.thread,
-                                   forum=other_forum, reason="Verkeerde regio")
+                            forum=other_forum, reason="Verkeerde regio")
     thread = world.fresh(world.thread)
     assert thread.forum == other_forum and list(thread.tags.all()) == [programme]
     entries = AuditEntry.objects.filter(action="thread.moved", result="success")
@@ -250,7 +250,7 @@ def test_staff_move_anywhere(world, after_commit):
     _m, _q, other_forum = _forums(world)
     with after_commit():
         threads.move_thread(actor=world.staff, thread=world.thread, forum=other_forum,
-                                   reason="Andere regio")
+                            reason="Andere regio")
     assert world.fresh(world.thread).forum == other_forum
 
 
@@ -258,10 +258,10 @@ def test_moving_to_the_same_forum_or_without_a_reason_changes_nothing(world, bro
     members, questions, _other = _forums(world)
     with pytest.raises(ValidationError):
         threads.move_thread(actor=world.moderator, thread=world.thread, forum=questions,
-                                   reason="x")
+                            reason="x")
     with pytest.raises(ValidationError):
         threads.move_thread(actor=world.moderator, thread=world.thread, forum=members,
-                                   reason="  ")
+                            reason="  ")
     assert world.fresh(world.thread).forum == questions and broadcasts == []
 
 
@@ -283,7 +283,7 @@ def test_merge_appends_in_order_redirects_and_tells(world, two_threads, broadcas
     ThreadSubscription.objects.get_or_create(user=world.outsider, thread=source)
     with after_commit():
         threads.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+                              reason="Dubbel onderwerp")
     assert not Thread.objects.filter(pk=source.pk).exists()
     target = world.fresh(target)
     positions = list(Post.objects.filter(thread=target).order_by("position")
@@ -344,7 +344,7 @@ def test_notifications_of_a_merged_thread_follow_its_posts(world, two_threads, a
 
     with after_commit():
         threads.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+                              reason="Dubbel onderwerp")
     about_reply.refresh_from_db()
     about_lock.refresh_from_db()
     assert (about_reply.thread_id, about_reply.post_id) == (target.pk, reply.pk)
@@ -367,7 +367,7 @@ def test_notifications_follow_a_merged_thread_into_another_region(world, after_c
     assert about_lock.region_id == world.region.pk
     with after_commit():
         threads.merge_threads(actor=world.staff, thread=world.thread, into=elsewhere,
-                                     reason="Hoort in Zuid")
+                              reason="Hoort in Zuid")
     about_lock.refresh_from_db()
     assert (about_lock.thread_id, about_lock.region_id) == (elsewhere.pk, world.other_region.pk)
 
@@ -386,7 +386,7 @@ def test_merging_into_itself_is_refused(world, two_threads, broadcasts, after_co
     source, target, _ = two_threads
     with after_commit(), pytest.raises(ValidationError) as error:
         threads.merge_threads(actor=world.moderator, thread=source, into=source,
-                                     reason="x")
+                              reason="x")
     assert "into" in error.value.error_dict
     _unchanged(world, source, target, broadcasts)
 
@@ -399,13 +399,13 @@ def test_merging_across_regions_needs_both(world, two_threads, broadcasts, after
     for actor in (world.moderator, world.other_moderator, world.member):
         with after_commit(), pytest.raises(PermissionDenied):
             threads.merge_threads(actor=actor, thread=source, into=elsewhere,
-                                         reason="x")
+                                  reason="x")
     assert Post.objects.filter(thread=elsewhere).count() == 1
     _unchanged(world, source, target, broadcasts)
     assert AuditEntry.objects.filter(action="thread.merged", result="denied").count() == 3
     with after_commit():
         threads.merge_threads(actor=world.staff, thread=source, into=elsewhere,
-                                     reason="Staf mag overal")
+                              reason="Staf mag overal")
     assert Post.objects.filter(thread=elsewhere).count() == 3
 
 
@@ -430,8 +430,8 @@ def test_split_moves_the_chosen_posts_and_renumbers_both(world, long_thread, bro
     assert p3.pk in created_html
     with after_commit():
         new = threads.split_thread(actor=world.moderator, thread=thread,
-                                          post_ids=[p5.pk, p3.pk], title="Afsplitsing",
-                                          forum=members, reason="Ander onderwerp")
+                                   post_ids=[p5.pk, p3.pk], title="Afsplitsing",
+                                   forum=members, reason="Ander onderwerp")
     assert (new.title, new.forum, new.author) == ("Afsplitsing", members, writer)
     assert list(Post.objects.filter(thread=new).order_by("position")
                 .values_list("pk", "position")) == [(p3.pk, 1), (p5.pk, 2)]
@@ -470,7 +470,7 @@ def test_bad_splits_change_nothing(world, long_thread, broadcasts, after_commit,
     before = list(Post.objects.filter(thread=thread).values_list("pk", "position"))
     with after_commit(), pytest.raises((ValidationError, PermissionDenied)):
         threads.split_thread(actor=actor, thread=thread, post_ids=post_ids, title="T",
-                                    forum=thread.forum, reason="r")
+                             forum=thread.forum, reason="r")
     assert list(Post.objects.filter(thread=thread).values_list("pk", "position")) == before
     assert Thread.objects.filter(title="T").count() == 0
     assert broadcasts == []
@@ -622,11 +622,11 @@ def test_staff_split_into_another_regions_forum(world, long_thread, after_commit
     _m, _q, other_forum = _forums(world)
     with pytest.raises(PermissionDenied):
         threads.split_thread(actor=world.moderator, thread=thread, post_ids=[p3.pk],
-                                    title="Elders", forum=other_forum, reason="r")
+                             title="Elders", forum=other_forum, reason="r")
     assert AuditEntry.objects.filter(action="thread.split", result="denied").exists()
     with after_commit():
         new = threads.split_thread(actor=world.staff, thread=thread, post_ids=[p3.pk],
-                                          title="Elders", forum=other_forum, reason="r")
+                                   title="Elders", forum=other_forum, reason="r")
     assert new.forum == other_forum and new.post_count == 1
     assert AuditEntry.objects.filter(action="thread.split", result="success",
                                      region=world.other_region).exists()
@@ -678,7 +678,7 @@ def test_a_merged_address_does_not_lead_strangers_to_a_members_only_thread(world
     members, _questions, _other = _forums(world)
     private = make_thread(forum=members, author=world.member, title="Intern")
     threads.merge_threads(actor=world.moderator, thread=world.thread, into=private,
-                                 reason="Intern verder")
+                          reason="Intern verder")
     assert Client().get(f"/onderwerp/{world.thread.pk}/").status_code == 404
     client.force_login(world.member)
     assert client.get(f"/onderwerp/{world.thread.pk}/").status_code == 301
@@ -698,16 +698,16 @@ def test_posts_waiting_for_approval_keep_waiting_through_merge_and_split(world, 
     assert waiting.is_pending and waiting.position is None
     with after_commit():
         threads.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+                              reason="Dubbel onderwerp")
     waiting.refresh_from_db()
     target = world.fresh(target)
     assert waiting.thread_id == target.pk and waiting.is_pending and waiting.position is None
     assert (target.post_count, target.last_position) == (4, 4)
     with after_commit():
         threads.split_thread(actor=world.moderator, thread=target,
-                                    post_ids=[p.pk for p in target.posts.filter(position=4)],
-                                    title="Apart verder", forum=target.forum,
-                                    reason="Eigen onderwerp")
+                             post_ids=[p.pk for p in target.posts.filter(position=4)],
+                             title="Apart verder", forum=target.forum,
+                             reason="Eigen onderwerp")
     waiting.refresh_from_db()
     target = world.fresh(target)
     assert waiting.thread_id == target.pk and waiting.position is None
