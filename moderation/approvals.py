@@ -25,7 +25,8 @@ from regions.models import Region, Role
 from . import permissions
 from .audit import clean_reason, record, refusals_recorded, refuse
 from .models import Vouch
-from .notices import queue_changed, tell
+from .notices import queue_changed
+from .posts import decided
 from .region_settings import settings_cache_key, settings_for
 
 NEVER_HELD_ROLES = (Role.MODERATOR, Role.REPORTER)
@@ -64,17 +65,13 @@ def must_wait(user, forum: Forum) -> bool:
 def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
     """Publish the waiting post exactly as a new post is published now (forums.services)."""
     post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
-    region = post.thread.forum.region
     if not permissions.can_moderate_post(actor, post):
-        raise refuse(actor, "post.approved", post, region)
+        raise refuse(actor, "post.approved", post, post.thread.forum.region)
     reason = clean_reason(reason, required=False)
     opens_thread = post.thread.is_pending
     post = forum_services.approve_post(actor=actor, post=post)
-    record(actor=actor, action="post.approved", obj=post, region=region, reason=reason,
-           after={"position": post.position, "thread_published": opens_thread})
-    tell("approved", actor=actor, recipient=post.author, reason=reason, post=post,
-            thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.approved", "approved", actor=actor, post=post, reason=reason,
+            after={"position": post.position, "thread_published": opens_thread})
     return post
 
 
@@ -83,16 +80,12 @@ def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
 def decline_post(*, actor: User, post: Post, reason: str) -> Post:
     """Keep the waiting post out for good; its author reads the reason."""
     post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
-    region = post.thread.forum.region
     if not permissions.can_moderate_post(actor, post):
-        raise refuse(actor, "post.declined", post, region)
+        raise refuse(actor, "post.declined", post, post.thread.forum.region)
     reason = clean_reason(reason)
     post = forum_services.decline_post(actor=actor, post=post)
-    record(actor=actor, action="post.declined", obj=post, region=region, reason=reason,
-           after={"thread_declined": post.thread.is_declined})
-    tell("declined", actor=actor, recipient=post.author, reason=reason, post=post,
-            thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.declined", "declined", actor=actor, post=post, reason=reason,
+            after={"thread_declined": post.thread.is_declined})
     return post
 
 

@@ -43,7 +43,28 @@ def _close_flags(post: Post) -> int:
     return Flag.objects.filter(post=post, is_open=True).update(is_open=False)
 
 
+def decided(action: str, notice: str, *, actor: User, post: Post, reason: str,
+            before: dict | None = None, after: dict | None = None) -> None:
+    """A moderator's decision on a post (`action` in the log, `notice` for its author): in the
+    log, told to the author after commit, and the region's review queue refreshed."""
+    region = _region_of(post)
+    record(actor=actor, action=action, obj=post, region=region, reason=reason, before=before,
+           after=after)
+    tell(notice, actor=actor, recipient=post.author, reason=reason, post=post,
+         thread=post.thread, region=region)
+    queue_changed(post.thread.forum.region_id)
+
+
 # --- Flags ---------------------------------------------------------------------------------
+
+def _hidden(post: Post, *, actor: User | None, reason: str) -> None:
+    """Hidden on a flag (actor None: enough of them); recorded, the author told."""
+    structure.hide_post(post=post, hidden_by=actor, reason=reason)
+    region = _region_of(post)
+    record(actor=actor, action="post.hidden", obj=post, region=region, reason=reason)
+    tell("hidden", actor=actor, recipient=post.author, reason=reason, post=post,
+         thread=post.thread, region=region)
+
 
 @refusals_recorded
 @transaction.atomic
@@ -86,15 +107,6 @@ def flag_post(*, actor: User, post: Post, reason: str, text: str = "") -> Flag:
 
 # --- Decisions -----------------------------------------------------------------------------
 
-def _hidden(post: Post, *, actor: User | None, reason: str) -> None:
-    """Hide (or, hidden by flags already, confirm that); recorded, the author told."""
-    structure.hide_post(post=post, hidden_by=actor, reason=reason)
-    region = _region_of(post)
-    record(actor=actor, action="post.hidden", obj=post, region=region, reason=reason)
-    tell("hidden", actor=actor, recipient=post.author, reason=reason, post=post,
-         thread=post.thread, region=region)
-
-
 @refusals_recorded
 @transaction.atomic
 def hide_post(*, actor: User, post: Post, reason: str) -> Post:
@@ -104,9 +116,9 @@ def hide_post(*, actor: User, post: Post, reason: str) -> Post:
     reason = clean_reason(reason)
     if post.is_deleted:
         raise ValidationError(_("This post has been deleted."))
-    _hidden(post, actor=actor, reason=reason)
+    structure.hide_post(post=post, hidden_by=actor, reason=reason)
     _close_flags(post)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.hidden", "hidden", actor=actor, post=post, reason=reason)
     return post
 
 
@@ -120,12 +132,7 @@ def restore_post(*, actor: User, post: Post, reason: str = "") -> Post:
     before = {"hidden_reason": post.hidden_reason}
     structure.restore_post(post=post)
     _close_flags(post)
-    region = _region_of(post)
-    record(actor=actor, action="post.restored", obj=post, region=region, reason=reason,
-           before=before)
-    tell("restored", actor=actor, recipient=post.author, reason=reason, post=post,
-         thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.restored", "restored", actor=actor, post=post, reason=reason, before=before)
     return post
 
 
@@ -138,11 +145,7 @@ def delete_post(*, actor: User, post: Post, reason: str) -> Post:
         raise ValidationError(_("This post has been deleted."))
     forum_services.delete_post(actor=actor, post=post)
     _close_flags(post)
-    region = _region_of(post)
-    record(actor=actor, action="post.deleted", obj=post, region=region, reason=reason)
-    tell("deleted", actor=actor, recipient=post.author, reason=reason, post=post,
-         thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.deleted", "deleted", actor=actor, post=post, reason=reason)
     return post
 
 

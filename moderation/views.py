@@ -1,4 +1,5 @@
 import csv
+import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -289,39 +290,32 @@ def _warn(request, standing: _Standing):
     return _member_page(request, standing, warn_form=form, status=400)
 
 
-def _vouch(request, standing: _Standing):
-    """The member's posts in the region no longer wait for approval."""
+def _vouch(request, standing: _Standing, *, withdraw: bool):
+    """Vouch for the member (their posts in the region no longer wait for approval), or
+    withdraw it."""
     region = standing.region(request.POST.get("vouch-region", ""))
     if region is None:
         messages.error(request, _("Choose one of your regions."))
         return _member_page(request, standing, status=400)
+    service = approvals.withdraw_vouch if withdraw else approvals.vouch
     try:
-        approvals.vouch(actor=request.user, user=standing.target, region=region)
+        service(actor=request.user, user=standing.target, region=region)
     except ValidationError as error:
         _error_message(request, error)
         return _member_page(request, standing, status=400)
-    messages.success(request, _("You vouched for %(name)s in %(region)s: their posts there "
-                                "no longer wait for approval.")
-                     % {"name": standing.target.display_name, "region": region.name})
+    names = {"name": standing.target.display_name, "region": region.name}
+    if withdraw:
+        messages.success(request, _("Your vouch for %(name)s in %(region)s is withdrawn.")
+                         % names)
+    else:
+        messages.success(request, _("You vouched for %(name)s in %(region)s: their posts there "
+                                    "no longer wait for approval.") % names)
     return _back_to_member(standing)
 
 
-def _unvouch(request, standing: _Standing):
-    region = standing.region(request.POST.get("vouch-region", ""))
-    if region is None:
-        messages.error(request, _("Choose one of your regions."))
-        return _member_page(request, standing, status=400)
-    try:
-        approvals.withdraw_vouch(actor=request.user, user=standing.target, region=region)
-    except ValidationError as error:
-        _error_message(request, error)
-        return _member_page(request, standing, status=400)
-    messages.success(request, _("Your vouch for %(name)s in %(region)s is withdrawn.")
-                     % {"name": standing.target.display_name, "region": region.name})
-    return _back_to_member(standing)
-
-
-MEMBER_ACTIONS = {"suspend": _suspend, "warn": _warn, "vouch": _vouch, "unvouch": _unvouch}
+MEMBER_ACTIONS = {"suspend": _suspend, "warn": _warn,
+                  "vouch": functools.partial(_vouch, withdraw=False),
+                  "unvouch": functools.partial(_vouch, withdraw=True)}
 
 
 @login_required
