@@ -198,9 +198,11 @@ FORUM_POSTS_PER_MINUTE = env_int("FORUM_POSTS_PER_MINUTE", 0 if _NO_LIMITS else 
 FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = env_int("FORUM_NEW_ACCOUNT_THREADS_PER_HOUR",
                                              0 if _NO_LIMITS else 3)
 FORUM_NEW_ACCOUNT_HOURS = env_int("FORUM_NEW_ACCOUNT_HOURS", 24)
-# A new member's first posts in a region wait for a moderator (moderation/guard.py); how many
-# is each region's moderation setting. False switches the guard off everywhere.
+# A new member's first posts in a region wait for a moderator (moderation/approvals.py); how
+# many is each region's moderation setting. False switches the guard off everywhere.
 MODERATION_NEW_MEMBER_GUARD = env_bool("MODERATION_NEW_MEMBER_GUARD", True)
+# Where suspensions and the approval of first posts come into the forums' and regions' rules.
+PARTICIPATION_ADAPTER = "moderation.adapter.ModerationParticipation"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if env_bool("TASKS_IMMEDIATE", not DATABASE_URL):

@@ -12,7 +12,7 @@ from live import broadcast, presence
 from live.consumers import CloseCode, LiveConsumer
 from regions import permissions as region_permissions
 
-from . import events, permissions
+from . import permissions, thread_events
 from .models import Thread
 
 REPLAY_LIMIT = 500
@@ -115,7 +115,7 @@ class ThreadConsumer(LiveConsumer):
             await self._catch_up()  # a message went missing on the way: the table has it
             if seq <= self.last_seq:
                 return
-        await self.send_json(events.frame_for_language(event, self.language))
+        await self.send_json(thread_events.frame_for_language(event, self.language))
         self.last_seq = seq
 
     async def thread_typing(self, message):
@@ -166,14 +166,15 @@ class ThreadConsumer(LiveConsumer):
 
     async def _catch_up(self):
         """Everything after last_seq from the table, in order; too much means resync."""
-        replay = await database_sync_to_async(events.events_after)(
+        replay = await database_sync_to_async(thread_events.events_after)(
             self.thread_id, self.last_seq, REPLAY_LIMIT + 1)
         if len(replay) > REPLAY_LIMIT:
             self.last_seq = await self._current_seq()
             await self.send_json({"type": "resync", "seq": self.last_seq})
             return
         for event in replay:
-            await self.send_json(events.frame_for_language(event.as_message(), self.language))
+            await self.send_json(
+                thread_events.frame_for_language(event.as_message(), self.language))
             self.last_seq = event.seq
 
     @database_sync_to_async

@@ -127,8 +127,8 @@ class Thread(models.Model):
     )
     # Per-thread monotonic sequence of live events (docs/live-protocol.md).
     event_seq = models.PositiveBigIntegerField(default=0, editable=False)
-    # A new member's thread waiting for a moderator (moderation/guard.py): only its author and
-    # the region's moderators see it, and it counts nowhere until approved. Declined: it stays
+    # A new member's thread waiting for a moderator (moderation/approvals.py): only its author
+    # and the region's moderators see it, and it counts nowhere until approved. Declined: it stays
     # out for good (its author still sees it, with the reason in their notification).
     is_pending = models.BooleanField(_("waiting for approval"), default=False)
     is_declined = models.BooleanField(_("declined"), default=False)
@@ -199,8 +199,9 @@ class Post(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     reaction_counts = models.JSONField(default=dict, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=64, blank=True)
-    # Moderation state (moderation/services.py writes it). A hidden post's text stays out of
-    # every shared page fragment, live event and search index; moderators read it elsewhere.
+    # Moderation state (forums/structure.py writes it, as moderation decides). A hidden post's
+    # text stays out of every shared page fragment, live event and search index; moderators
+    # read it elsewhere.
     is_hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=1000, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
@@ -210,8 +211,9 @@ class Post(models.Model):
     )
     # Shown under a post a moderator edited, to everyone.
     moderator_note = models.CharField(max_length=500, blank=True)
-    # A new member's post waiting for a moderator (moderation/guard.py): no place in the thread,
-    # no counters, events, search entry or notifications until approved. Declined: also deleted.
+    # A new member's post waiting for a moderator (moderation/approvals.py): no place in the
+    # thread, no counters, events, search entry or notifications until approved. Declined:
+    # also deleted.
     is_pending = models.BooleanField(default=False)
 
     class Meta:

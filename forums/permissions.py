@@ -7,7 +7,11 @@ matrix runs both so lists and detail pages agree.
 - public forum: anyone reads; members of its region post (anyone logged in, for a national forum)
 - members forum: members of its region read and post (anyone logged in, for a national forum)
 - staff forum: staff only
+
+Suspensions and the approval of first posts come in through one seam, ParticipationAdapter.
 """
+
+import functools
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -128,34 +132,42 @@ def can_view_post(user, post: Post) -> bool:
         can_view_waiting(user, post, post.thread.forum)
 
 
-# Checks higher apps register (moderation: suspensions) that can bar a user from taking part in
-# a region's forums (region_id None: the national forums). Each returns the reason to show, or
-# None. Registered in their AppConfig.ready, so forums never imports them.
-participation_checks: list = []
-# ...and how each forgets what it cached on a user object (a socket's user lives for hours).
-participation_resets: list = []
+class ParticipationAdapter(region_permissions.ParticipationAdapter):
+    """Where a higher app comes into the forums' rules: who is barred from taking part for a
+    while (moderation: a suspension, which also pauses a moderator's powers) and whose new
+    posts wait for a moderator's approval (moderation: the approval of first posts). The site
+    names its subclass in settings.PARTICIPATION_ADAPTER; this one holds nobody back."""
+
+    def barred(self, user, region_id: int | None) -> str | None:
+        """Why the user may not take part in this region's forums now (region_id None: the
+        national forums), or None."""
+        return None
+
+    def forget(self, user) -> None:
+        """Drop what the adapter remembered on this user object (a socket's user lives for
+        hours and asks again when told something changed)."""
+
+    def must_wait(self, user, forum: Forum) -> bool:
+        """Does this user's new post in this forum wait for a moderator's approval?"""
+        return False
+
+
+@functools.cache
+def participation() -> ParticipationAdapter:
+    """settings.PARTICIPATION_ADAPTER, loaded once per process."""
+    return region_permissions.load_adapter(ParticipationAdapter)
 
 
 def reset_participation_cache(user) -> None:
-    for reset in participation_resets:
-        reset(user)
-
-
-# Checks higher apps register (moderation: the new-member guard): does this user's new post in
-# this forum wait for a moderator's approval? Each returns True to hold it.
-approval_checks: list = []
+    participation().forget(user)
 
 
 def must_wait_for_approval(user, forum: Forum) -> bool:
-    return any(check(user, forum) for check in approval_checks)
+    return participation().must_wait(user, forum)
 
 
 def participation_barred(user, forum: Forum) -> str | None:
-    for check in participation_checks:
-        reason = check(user, forum.region_id)
-        if reason:
-            return reason
-    return None
+    return participation().barred(user, forum.region_id)
 
 
 def can_take_part(user, forum: Forum) -> bool:
@@ -171,11 +183,10 @@ def can_take_part(user, forum: Forum) -> bool:
 
 def _moderation_paused(user, region_id: int | None) -> bool:
     """A region moderator barred from taking part in the region (moderation: suspended there
-    or site-wide) does not moderate it meanwhile; staff powers are site-wide and stay. The
-    rule is moderation.permissions.paused_by_suspension's, asked through the same checks."""
+    or site-wide) does not moderate it meanwhile; staff powers are site-wide and stay."""
     if user.is_staff:
         return False
-    return any(check(user, region_id) for check in participation_checks)
+    return bool(participation().barred(user, region_id))
 
 
 def is_moderator(user, forum: Forum) -> bool:

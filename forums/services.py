@@ -20,7 +20,7 @@ from accounts.models import User
 from core.precompiled import Precompiled
 from regions.models import Region
 
-from . import events, permissions, ratelimits, rendering, search, signals
+from . import permissions, ratelimits, rendering, search, signals, thread_events
 from .models import (
     Forum,
     ForumRead,
@@ -212,7 +212,7 @@ def _add_post(*, thread: Thread, author: User, body: str, idempotency_key: str,
     """Append a post at the next position; the caller holds the thread row lock (or created
     the thread in this transaction), so `thread` is current, its event_seq included.
 
-    held: the post waits for a moderator's approval (moderation/guard.py). It is written
+    held: the post waits for a moderator's approval (moderation/approvals.py). It is written
     without a place in the thread and touches no counter, event or search entry until
     `approve_post` publishes it."""
     html, mentioned = _render(body)
@@ -245,7 +245,7 @@ def _publish(post: Post, thread: Thread) -> None:
     thread.post_count += 1
     thread.last_post, thread.last_poster = post, post.author
     search.index_post(post)
-    events.post_created(post, thread, seq=seq,
+    thread_events.post_created(post, thread, seq=seq,
                         idempotency_key=post.idempotency_key, page=post.page)
 
 
@@ -447,10 +447,17 @@ def withdraw_post(*, actor: User, post: Post) -> bool:
 
 @transaction.atomic
 def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
-              report: dict | None = None) -> Post:
+              report: dict | None = None, moderator_note: str | None = None) -> Post:
+    """moderator_note: a moderator's edit, with the note shown under the post (moderation
+    cleaned it and records the edit)."""
     post = _locked(Post.objects.select_related("thread__forum__region"), post.pk)
     if not permissions.can_edit_post(actor, post):
         raise PermissionDenied(_("You cannot edit this post."))
+    if moderator_note is not None:
+        if not permissions.is_moderator(actor, post.thread.forum):
+            raise PermissionDenied(_("You cannot edit this post."))
+        post.moderator_note = moderator_note
+        post.save(update_fields=["moderator_note"])
     body = _clean_markdown(body, field="body", max_length=rendering.MAX_SOURCE_LENGTH)
     thread = post.thread
     if post.position == 1 and title is not None:
@@ -461,8 +468,8 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
     if body == post.body:
         if post.position == 1:
             search.index_post(post)
-            events.thread_changed(thread)
-            events.post_changed(post, thread, "post.edited")
+            thread_events.thread_changed(thread)
+            thread_events.post_changed(post, thread, "post.edited")
         return post
     PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
     html, mentioned = _render(body)
@@ -476,8 +483,8 @@ def edit_post(*, actor: User, post: Post, body: str, title: str | None = None,
                                  if u.pk not in existing])
     search.index_post(post)
     if post.position == 1 and title is not None:
-        events.thread_changed(thread)
-    events.post_changed(post, thread, "post.edited")
+        thread_events.thread_changed(thread)
+    thread_events.post_changed(post, thread, "post.edited")
     return post
 
 
@@ -491,7 +498,7 @@ def delete_post(*, actor: User, post: Post) -> Post:
     post.deleted_at = timezone.now()
     post.save(update_fields=["is_deleted", "deleted_at"])
     search.remove_post(post)
-    events.post_changed(post, post.thread, "post.deleted")
+    thread_events.post_changed(post, post.thread, "post.deleted")
     return post
 
 
@@ -510,7 +517,7 @@ def toggle_reaction(*, actor: User, post: Post, kind: str) -> bool:
     counts[kind] = max(0, counts.get(kind, 0) + (-1 if deleted else 1))
     post.reaction_counts = {k: v for k, v in counts.items() if v}
     post.save(update_fields=["reaction_counts"])
-    events.post_changed(post, post.thread, "post.reactions")
+    thread_events.post_changed(post, post.thread, "post.reactions")
     if not deleted:
         signals.reaction_added.send(sender=Post, post=post, user=actor, kind=kind)
     return not deleted
@@ -526,7 +533,7 @@ def accept_answer(*, actor: User, thread: Thread, post: Post | None) -> Thread:
         raise ValidationError(_("Choose a reply in this thread."))
     thread.accepted_answer = post
     thread.save(update_fields=["accepted_answer"])
-    events.thread_changed(thread)
+    thread_events.thread_changed(thread)
     if post is not None:
         signals.answer_accepted.send(sender=Thread, thread=thread, post=post, actor=actor)
     return thread
@@ -544,7 +551,7 @@ def set_thread_flags(*, actor: User, thread: Thread, is_locked: bool | None = No
         thread.is_pinned, fields = is_pinned, [*fields, "is_pinned"]
     if fields:
         thread.save(update_fields=fields)
-        events.thread_changed(thread)
+        thread_events.thread_changed(thread)
     return thread
 
 

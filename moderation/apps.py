@@ -7,8 +7,8 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        # Lower apps never import this one: they offer signals and check registries, and
-        # moderation plugs into them here.
+        # Lower apps never import this one: they offer signals, which moderation connects to
+        # here, and ask it through the adapter named in settings.PARTICIPATION_ADAPTER.
         from . import receivers
 
         receivers.connect()

@@ -3,7 +3,7 @@
 Services are called from views, commands and signal receivers with no request at hand, and the
 audit log must name the origin (IP address and user agent, BIO2 8.15.01) of every action. So
 this middleware puts the origin of the current request in a context variable for the length of
-the request, and `services.record` reads it. Context variables follow the request into
+the request, and `audit.record` reads it. Context variables follow the request into
 sync_to_async threads and stay apart between concurrent requests; outside a request (a command,
 a test calling a service) the origin is empty, which the log shows as such.
 """
@@ -57,9 +57,13 @@ class SuspensionNoticeMiddleware:
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import render
 
+        from accounts.mfa import MFARequired
+
         user = getattr(request, "user", None)
         row = getattr(user, "_moderation_barred_by", None) if user is not None else None
-        if row is None or not isinstance(exception, PermissionDenied):
+        # A missing second factor is its own way out (accounts.middleware), whatever else.
+        if row is None or not isinstance(exception, PermissionDenied) \
+                or isinstance(exception, MFARequired):
             return None
         from .selectors import suspension_notice
 

@@ -185,7 +185,7 @@ class MemberWarning(models.Model):
 
 class Vouch(models.Model):
     """A moderator vouched for a member in a region: their posts there no longer wait for
-    approval (moderation/guard.py). Withdrawing it deletes the row (audited)."""
+    approval (moderation/approvals.py). Withdrawing it deletes the row (audited)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="vouches")

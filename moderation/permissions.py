@@ -10,10 +10,12 @@ never acts on what they cannot see.
 import time
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.mfa import has_mfa
+from accounts.mfa import MFARequired, has_mfa
 from forums import permissions as forum_permissions
 from forums.models import Forum, Post, Thread
 from regions import permissions as region_permissions
@@ -27,9 +29,8 @@ def paused_by_suspension(user, region_id: int | None) -> bool:
     the suspension runs: moderating is taking part with more power, so a suspension that stops
     them posting stops their decisions too. Staff keep their powers: those are the site's, not
     a region's, and only staff suspend staff (a staff member who must not moderate loses
-    is_staff). The lower apps ask it too: regions.permissions (members, requests, roles,
-    forums) through moderator_pauses, forums.permissions.is_moderator through its
-    participation checks (receivers.py registers both)."""
+    is_staff). The lower apps ask it too, through the participation adapter (adapter.py):
+    regions.permissions (members, requests, roles, forums) and forums.permissions."""
     return user.is_authenticated and not user.is_staff and \
         suspension_in(user, region_id) is not None
 
@@ -130,9 +131,92 @@ def can_warn(user, target, region: Region | None) -> bool:
     return user.is_authenticated and target.pk != user.pk and can_moderate(user, region)
 
 
+def can_vouch(user, target, region: Region) -> bool:
+    """Let a member's first posts in the region through (approvals.py): a moderator of the
+    region, for someone else."""
+    return user.is_authenticated and target.pk != user.pk and can_moderate(user, region)
+
+
 def can_view_audit(user, region: Region | None) -> bool:
     """region None: the combined log, staff only."""
     return can_moderate_everywhere(user) if region is None else can_moderate(user, region)
+
+
+# --- Gates of the moderation pages: PermissionDenied, or MFARequired for a moderator without a
+# second factor (accounts.middleware sends them to set it up) ---------------------------------
+
+def _moderators_need_mfa() -> MFARequired:
+    return MFARequired(_("Moderators must use two-factor authentication. "
+                         "Set it up to use moderator powers."))
+
+
+def refusal(user, region: Region | None, message: str) -> PermissionDenied:
+    """The refusal to raise; a moderator suspended there sees why and until when instead
+    (moderation.middleware.SuspensionNoticeMiddleware)."""
+    if region is not None and paused_by_suspension(user, region.pk):
+        participation_barred(user, region.pk)  # notes it for the page
+    return PermissionDenied(message)
+
+
+def _turned_away(user, region: Region | None, message: str) -> PermissionDenied:
+    if holds_moderator_role(user, region):
+        return _moderators_need_mfa()
+    return refusal(user, region, message)
+
+
+def require_moderate(user, region: Region | None) -> None:
+    """region None: everywhere (staff)."""
+    if not can_moderate(user, region):
+        raise _turned_away(user, region, _("Only this region's moderators can do this.")
+                           if region else _("Only staff can do this."))
+
+
+def require_moderate_post(user, post: Post) -> None:
+    if not can_moderate_post(user, post):
+        raise _turned_away(user, post.thread.forum.region,
+                           _("Only this region's moderators can do this."))
+
+
+def require_moderate_thread(user, thread: Thread) -> None:
+    if not can_moderate_thread(user, thread):
+        raise _turned_away(user, thread.forum.region,
+                           _("Only this region's moderators can do this."))
+
+
+def require_moderator_mfa(user) -> None:
+    """Before any review queue: a moderator (of any region, or staff) without a second factor
+    is sent to set one up."""
+    if holds_any_moderator_role(user) and not has_mfa(user):
+        raise _moderators_need_mfa()
+
+
+def moderates_post(user, post: Post) -> bool:
+    """can_moderate_post for a page that members see too (a hidden post's page): False for
+    them, but a moderator of the post's region without a second factor is sent to set one
+    up rather than shown the members' page."""
+    if can_moderate_post(user, post):
+        return True
+    if holds_moderator_role(user, post.thread.forum.region):
+        raise _moderators_need_mfa()
+    return False
+
+
+def require_moderate_anywhere(user, regions: list[Region]) -> None:
+    """The member pages: `regions` are those the user moderates (staff: every region)."""
+    if regions or can_moderate_everywhere(user):
+        return
+    if holds_any_moderator_role(user):
+        raise _moderators_need_mfa()
+    raise PermissionDenied(_("Only moderators can do this."))
+
+
+def require_view_audit(user, region: Region | None) -> None:
+    if can_view_audit(user, region):
+        return
+    if holds_moderator_role(user, region):
+        raise _moderators_need_mfa()
+    raise PermissionDenied(_("Only this region's moderators read its log.") if region
+                           else _("Only staff read the combined log."))
 
 
 # --- Suspensions, as forums.permissions asks about them --------------------------------------
@@ -196,7 +280,7 @@ def suspension_in(user, region_id: int | None) -> dict | None:
 
 
 def participation_barred(user, region_id: int | None) -> str | None:
-    """Registered with forums.permissions (see apps.py): why the user may not take part."""
+    """Why the user may not take part (forums.permissions asks through adapter.py)."""
     row = suspension_in(user, region_id)
     if row is None:
         return None

@@ -1,5 +1,5 @@
-"""Forms of the "Moderate this thread" page. They validate and clean; moderation.thread_actions
-decides and writes (and raises ValidationError keyed by these field names)."""
+"""Forms of the "Moderate this thread" page. They validate and clean; moderation.threads
+decides and forums.structure writes (and raises ValidationError keyed by these field names)."""
 
 import re
 

@@ -1,5 +1,5 @@
 """The "Moderate this thread" page (lock, pin, rename, kind, tags, move, merge) and the split
-page: selector, gate, form, service (moderation.thread_actions), redirect or render.
+page: selector, gate, form, service (moderation.threads), redirect or render.
 
 Refusals: someone who may not moderate the thread gets 403 (or the MFA set-up for a moderator
 without it) before any form is read; a target the moderator may not use (another region's
@@ -14,25 +14,17 @@ from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
 from forums import selectors as forum_selectors
-from forums.models import Forum, Thread
+from forums import structure
+from forums.models import Thread
 
-from . import permissions
-from . import thread_actions as actions
+from . import permissions, selectors, threads
 from .thread_forms import FlagsForm, KindForm, MergeForm, MoveForm, RenameForm, SplitForm, TagsForm
-from .views import _mfa_setup, refused
 
 
-def _gate_thread(request, thread: Thread):
-    if permissions.can_moderate_thread(request.user, thread):
-        return None
-    if permissions.holds_moderator_role(request.user, thread.forum.region):
-        return _mfa_setup(request)
-    raise refused(request, thread.forum.region, _("Only this region's moderators can do this."))
-
-
-def _target_forums(user, thread: Thread):
-    return permissions.moderated_forums(user, Forum.objects.select_related("region")) \
-        .order_by("region__name", "position", "name")
+def _moderated_thread(request, thread_id: int) -> Thread:
+    thread = forum_selectors.get_thread(viewer=request.user, thread_id=thread_id)
+    permissions.require_moderate_thread(request.user, thread)
+    return thread
 
 
 def _forms(request, thread: Thread, bound: str | None) -> dict:
@@ -40,12 +32,13 @@ def _forms(request, thread: Thread, bound: str | None) -> dict:
     def data(name):
         return request.POST if name == bound else None
 
-    other_forums = _target_forums(request.user, thread).exclude(pk=thread.forum_id)
+    other_forums = selectors.list_target_forums(viewer=request.user) \
+        .exclude(pk=thread.forum_id)
     return {
         "flags": FlagsForm(data("flags"), prefix="flags"),
         "rename": RenameForm(data("rename"), prefix="rename", initial={"title": thread.title}),
         "kind": KindForm(data("kind"), prefix="kind", initial={"kind": thread.kind}),
-        "tags": TagsForm(data("tags"), prefix="tags", tags=actions.allowed_tags(thread.forum),
+        "tags": TagsForm(data("tags"), prefix="tags", tags=structure.allowed_tags(thread.forum),
                          initial={"tags": list(thread.tags.all())}),
         "move": MoveForm(data("move"), prefix="move", forums=other_forums),
         "merge": MergeForm(data("merge"), prefix="merge"),
@@ -61,39 +54,36 @@ def _run(action: str, *, actor, thread: Thread, data: dict) -> tuple[Thread, str
     """The service for the action; (where to go next, what to say)."""
     reason = data.get("reason", "")
     if action in ("lock", "unlock"):
-        actions.set_locked(actor=actor, thread=thread, locked=action == "lock", reason=reason)
+        threads.set_locked(actor=actor, thread=thread, locked=action == "lock", reason=reason)
         return thread, (_("The thread is locked.") if action == "lock"
                         else _("The thread is open again."))
     if action in ("pin", "unpin"):
-        actions.set_pinned(actor=actor, thread=thread, pinned=action == "pin", reason=reason)
+        threads.set_pinned(actor=actor, thread=thread, pinned=action == "pin", reason=reason)
         return thread, (_("The thread is pinned.") if action == "pin"
                         else _("The thread is no longer pinned."))
     if action == "rename":
-        actions.rename_thread(actor=actor, thread=thread, title=data["title"], reason=reason)
+        threads.rename_thread(actor=actor, thread=thread, title=data["title"], reason=reason)
         return thread, _("The thread has been renamed.")
     if action == "kind":
-        actions.change_kind(actor=actor, thread=thread, kind=data["kind"], reason=reason)
+        threads.change_kind(actor=actor, thread=thread, kind=data["kind"], reason=reason)
         return thread, _("The kind of the thread has been changed.")
     if action == "tags":
-        actions.set_tags(actor=actor, thread=thread, tags=data["tags"], reason=reason)
+        threads.set_tags(actor=actor, thread=thread, tags=data["tags"], reason=reason)
         return thread, _("The tags have been changed.")
     if action == "move":
-        actions.move_thread(actor=actor, thread=thread, forum=data["forum"], reason=reason)
+        threads.move_thread(actor=actor, thread=thread, forum=data["forum"], reason=reason)
         return thread, _("The thread has been moved to %(forum)s.") % {"forum": data["forum"]}
     # merge
-    into = Thread.objects.select_related("forum__region").filter(pk=data["into"]).first()
+    into = selectors.find_thread(data["into"])
     if into is None:
         raise ValidationError({"into": _("There is no thread you moderate with this number.")})
-    into = actions.merge_threads(actor=actor, thread=thread, into=into, reason=reason)
+    into = threads.merge_threads(actor=actor, thread=thread, into=into, reason=reason)
     return into, _("The posts are now part of this thread; the old address leads here.")
 
 
 @login_required
 def thread_panel(request, thread_id: int):
-    thread = forum_selectors.get_thread(viewer=request.user, thread_id=thread_id)
-    gate = _gate_thread(request, thread)
-    if gate:
-        return gate
+    thread = _moderated_thread(request, thread_id)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     if request.method == "POST" and action not in FORM_OF_ACTION:
         messages.error(request, _("Unknown action."))
@@ -122,14 +112,10 @@ def thread_panel(request, thread_id: int):
 
 @login_required
 def split_thread(request, thread_id: int):
-    thread = forum_selectors.get_thread(viewer=request.user, thread_id=thread_id)
-    gate = _gate_thread(request, thread)
-    if gate:
-        return gate
-    posts = list(thread.posts.filter(position__gt=1).select_related("author__profile")
-                 .order_by("position"))
+    thread = _moderated_thread(request, thread_id)
+    posts = selectors.list_replies(thread=thread)
     form = SplitForm(request.POST or None, posts=posts,
-                     forums=_target_forums(request.user, thread),
+                     forums=selectors.list_target_forums(viewer=request.user),
                      initial={"forum": thread.forum_id})
     status = 200
     if request.method == "POST":
@@ -137,7 +123,7 @@ def split_thread(request, thread_id: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                new = actions.split_thread(actor=request.user, thread=thread,
+                new = threads.split_thread(actor=request.user, thread=thread,
                                            post_ids=data["posts"], title=data["title"],
                                            forum=data["forum"], reason=data["reason"])
             except ValidationError as error:

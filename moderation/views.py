@@ -1,24 +1,27 @@
 import csv
+import functools
+from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.mfa import has_mfa
+from accounts.models import User
+from core.forms import add_service_errors
 from forums import permissions as forum_permissions
 from forums import selectors as forum_selectors
 from regions import selectors as region_selectors
 from regions.models import Region
 
-from . import guard, permissions, selectors, services
+from . import approvals, people, permissions, posts, selectors
 from .forms import (
     AuditFilterForm,
     FlagForm,
@@ -28,43 +31,9 @@ from .forms import (
     SuspendForm,
     WarnForm,
 )
-from .models import Suspension, Vouch
+from .region_settings import settings_for, update_settings
 
 AUDIT_PER_PAGE = 50
-
-
-def _mfa_setup(request):
-    messages.warning(request, _("Moderators must use two-factor authentication. "
-                                "Set it up to use moderator powers."))
-    return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
-
-
-def refused(request, region: Region | None, message: str) -> PermissionDenied:
-    """The refusal to raise; a moderator suspended there sees why and until when instead
-    (moderation.middleware.SuspensionNoticeMiddleware)."""
-    if region is not None and permissions.paused_by_suspension(request.user, region.pk):
-        permissions.participation_barred(request.user, region.pk)  # notes it for the page
-    return PermissionDenied(message)
-
-
-def _gate(request, region: Region | None):
-    """None when the user may moderate `region` (None: everywhere); else the MFA redirect,
-    or PermissionDenied for anyone without the role (or with it, suspended there)."""
-    if permissions.can_moderate(request.user, region):
-        return None
-    if permissions.holds_moderator_role(request.user, region):
-        return _mfa_setup(request)
-    raise refused(request, region, _("Only this region's moderators can do this.") if region
-                  else _("Only staff can do this."))
-
-
-def _gate_post(request, post):
-    if permissions.can_moderate_post(request.user, post):
-        return None
-    region = post.thread.forum.region
-    if permissions.holds_moderator_role(request.user, region):
-        return _mfa_setup(request)
-    raise refused(request, region, _("Only this region's moderators can do this."))
 
 
 def _error_message(request, error: ValidationError) -> None:
@@ -76,27 +45,23 @@ def _error_message(request, error: ValidationError) -> None:
 @login_required
 def queue(request, slug: str | None = None):
     region = region_selectors.get_region(viewer=request.user, slug=slug) if slug else None
-    if permissions.holds_any_moderator_role(request.user) and not has_mfa(request.user):
-        return _mfa_setup(request)
+    permissions.require_moderator_mfa(request.user)
     if region is None and not permissions.can_moderate_everywhere(request.user):
         # The combined queue is for staff; a region moderator lands on their own region's.
-        ids = permissions.moderated_region_ids(request.user)
-        if ids:
-            first = Region.objects.filter(pk__in=ids).order_by("position", "name").first()
+        first = selectors.first_moderated_region(viewer=request.user)
+        if first is not None:
             return redirect("moderation:region_queue", slug=first.slug)
-    gate = _gate(request, region)
-    if gate:
-        return gate
+    permissions.require_moderate(request.user, region)
     region_ids = None if region is None else {region.pk}
     return render(request, "moderation/queue.html", {
         "region": region,
-        "waiting": guard.list_waiting_posts(region_ids=region_ids),
+        "waiting": selectors.list_waiting_posts(region_ids=region_ids),
         "flagged": selectors.list_flagged_posts(region_ids=region_ids),
         "requests": selectors.list_pending_requests(region_ids=region_ids),
         "suspensions": selectors.list_active_suspensions(region_ids=region_ids),
         "live_url": f"/ws/moderation/{region.pk}/" if region else "/ws/moderation/",
         "reason_form": ReasonForm(),
-        "regions": permissions.moderated_regions(request.user, Region.objects.active()),
+        "regions": selectors.list_moderated_regions(viewer=request.user),
     })
 
 
@@ -107,18 +72,15 @@ def post_detail(request, post_id: int):
     action. The author of a hidden post: why. Anyone else: only that it is hidden."""
     post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
     user = request.user
-    is_moderator = permissions.can_moderate_post(user, post)
-    if not is_moderator and permissions.holds_moderator_role(user, post.thread.forum.region):
-        return _mfa_setup(request)
+    is_moderator = permissions.moderates_post(user, post)
     if not is_moderator and not post.is_hidden:
         return redirect(post)
-    flags = post.flags.select_related("user__profile").order_by("-is_open", "created_at") \
-        if is_moderator else []
     return render(request, "moderation/post.html", {
         "post": post, "thread": post.thread, "is_moderator": is_moderator,
         "is_author": user.is_authenticated and post.author_id == user.pk,
         "show_text": permissions.can_view_hidden(user, post) or not post.is_hidden,
-        "flags": flags, "reason_form": ReasonForm(),
+        "flags": selectors.list_flags(post=post) if is_moderator else [],
+        "reason_form": ReasonForm(),
         "can_suspend": is_moderator and permissions.can_suspend(
             user, post.author, post.thread.forum.region, indefinite=False),
     })
@@ -132,7 +94,7 @@ def flag_post(request, post_id: int):
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.flag_post(actor=request.user, post=post, **form.cleaned_data)
+            posts.flag_post(actor=request.user, post=post, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error.messages[0] if error.messages else error)
         else:
@@ -143,10 +105,10 @@ def flag_post(request, post_id: int):
 
 
 POST_ACTIONS = {
-    "hide": (services.hide_post, _("The post is hidden.")),
-    "restore": (services.restore_post, _("The post is visible again.")),
-    "delete": (services.delete_post, _("The post has been deleted.")),
-    "dismiss": (services.dismiss_flags, _("The flags have been dismissed.")),
+    "hide": (posts.hide_post, _("The post is hidden.")),
+    "restore": (posts.restore_post, _("The post is visible again.")),
+    "delete": (posts.delete_post, _("The post has been deleted.")),
+    "dismiss": (posts.dismiss_flags, _("The flags have been dismissed.")),
 }
 
 
@@ -154,9 +116,7 @@ POST_ACTIONS = {
 @require_POST
 def post_action(request, post_id: int):
     post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
-    gate = _gate_post(request, post)
-    if gate:
-        return gate
+    permissions.require_moderate_post(request.user, post)
     if post.is_pending:
         messages.error(request, _("This post is waiting for approval: approve or decline it in "
                                   "the review queue."))
@@ -184,8 +144,9 @@ def _apply(request, post, actions: dict) -> None:
 
 
 WAITING_ACTIONS = {
-    "approve": (guard.approve_post, _("The post has been approved and published.")),
-    "decline": (guard.decline_post, _("The post has been declined; its author reads your reason.")),
+    "approve": (approvals.approve_post, _("The post has been approved and published.")),
+    "decline": (approvals.decline_post,
+                _("The post has been declined; its author reads your reason.")),
 }
 
 
@@ -194,9 +155,7 @@ WAITING_ACTIONS = {
 def waiting_action(request, post_id: int):
     """Approve or decline a post waiting for approval (the review queue's first section)."""
     post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
-    gate = _gate_post(request, post)
-    if gate:
-        return gate
+    permissions.require_moderate_post(request.user, post)
     _apply(request, post, WAITING_ACTIONS)
     region = post.thread.forum.region
     default = reverse("moderation:region_queue", args=[region.slug]) if region \
@@ -221,7 +180,7 @@ def withdraw_post(request, post_id: int):
         return render(request, "moderation/withdraw.html", {
             "post": post, "thread": thread, "whole_thread": thread.is_pending})
     try:
-        thread_went = guard.withdraw_post(actor=request.user, post=post)
+        thread_went = approvals.withdraw_post(actor=request.user, post=post)
     except ValidationError as error:  # approved or declined a moment ago
         _error_message(request, error)
         return redirect(thread)
@@ -233,8 +192,6 @@ def withdraw_post(request, post_id: int):
 
 
 def _next_url(request, default: str) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
@@ -245,17 +202,14 @@ def _next_url(request, default: str) -> str:
 @login_required
 def edit_post(request, post_id: int):
     post = forum_selectors.get_post(viewer=request.user, post_id=post_id)
-    gate = _gate_post(request, post)
-    if gate:
-        return gate
+    permissions.require_moderate_post(request.user, post)
     form = ModeratorEditForm(request.POST or None,
                              initial={"body": post.body, "note": post.moderator_note})
     if request.method == "POST" and form.is_valid():
         try:
-            services.edit_post(actor=request.user, post=post, **form.cleaned_data)
+            posts.edit_post(actor=request.user, post=post, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The post has been edited with your note."))
             return redirect("moderation:post", post_id=post.pk)
@@ -264,108 +218,130 @@ def edit_post(request, post_id: int):
 
 # --- People --------------------------------------------------------------------------------
 
-def _target_user(username: str):
-    return get_object_or_404(get_user_model().objects.select_related("profile"),
-                             username=username, is_active=True)
+@dataclass(frozen=True)
+class _Standing:
+    """Whose standing the member page shows, and where the moderator may act on it."""
+    target: User
+    regions: list[Region]  # those the moderator moderates (staff: every active one)
+    staff: bool
+
+    def region(self, slug: str) -> Region | None:
+        return next((r for r in self.regions if r.slug == slug), None)
+
+
+def _standing(request, username: str) -> _Standing:
+    target = selectors.get_member(username=username)
+    regions = selectors.list_moderated_regions(viewer=request.user)
+    permissions.require_moderate_anywhere(request.user, regions)
+    return _Standing(target=target, regions=regions,
+                     staff=permissions.can_moderate_everywhere(request.user))
+
+
+def _member_page(request, standing: _Standing, *, suspend_form=None, warn_form=None,
+                 status: int = 200):
+    target, regions = standing.target, standing.regions
+    region_ids = permissions.moderated_region_ids(request.user)
+    return render(request, "moderation/member.html", {
+        "target": target,
+        "suspensions": selectors.list_suspensions(user=target, region_ids=region_ids),
+        "warnings": selectors.list_warnings(user=target, region_ids=region_ids),
+        "suspend_form": suspend_form or SuspendForm(
+            regions=regions, allow_site_wide=standing.staff, prefix="suspend",
+            initial={"region": request.GET.get("region", "")}),
+        "warn_form": warn_form or WarnForm(prefix="warn"),
+        "regions": regions, "staff": standing.staff, "now": timezone.now(),
+        "vouched_region_ids": selectors.vouched_region_ids(user=target, regions=regions),
+    }, status=status)
+
+
+def _back_to_member(standing: _Standing):
+    return redirect("moderation:member", username=standing.target.username)
+
+
+def _suspend(request, standing: _Standing):
+    form = SuspendForm(request.POST, regions=standing.regions, allow_site_wide=standing.staff,
+                       prefix="suspend")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            people.suspend(actor=request.user, user=standing.target,
+                           region=standing.region(data["region"]), reason=data["reason"],
+                           ends_at=data["until"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("%(name)s is suspended.")
+                             % {"name": standing.target.display_name})
+            return _back_to_member(standing)
+    return _member_page(request, standing, suspend_form=form, status=400)
+
+
+def _warn(request, standing: _Standing):
+    form = WarnForm(request.POST, prefix="warn")
+    region = standing.region(request.POST.get("warn-region", ""))
+    if region is None and not standing.staff:
+        messages.error(request, _("Choose one of your regions."))
+    elif form.is_valid():
+        people.warn(actor=request.user, user=standing.target, region=region,
+                    message=form.cleaned_data["message"])
+        messages.success(request, _("Your message has been sent to %(name)s.")
+                         % {"name": standing.target.display_name})
+        return _back_to_member(standing)
+    return _member_page(request, standing, warn_form=form, status=400)
+
+
+def _vouch(request, standing: _Standing, *, withdraw: bool):
+    """Vouch for the member (their posts in the region no longer wait for approval), or
+    withdraw it."""
+    region = standing.region(request.POST.get("vouch-region", ""))
+    if region is None:
+        messages.error(request, _("Choose one of your regions."))
+        return _member_page(request, standing, status=400)
+    service = approvals.withdraw_vouch if withdraw else approvals.vouch
+    try:
+        service(actor=request.user, user=standing.target, region=region)
+    except ValidationError as error:
+        _error_message(request, error)
+        return _member_page(request, standing, status=400)
+    names = {"name": standing.target.display_name, "region": region.name}
+    if withdraw:
+        messages.success(request, _("Your vouch for %(name)s in %(region)s is withdrawn.")
+                         % names)
+    else:
+        messages.success(request, _("You vouched for %(name)s in %(region)s: their posts there "
+                                    "no longer wait for approval.") % names)
+    return _back_to_member(standing)
+
+
+MEMBER_ACTIONS = {"suspend": _suspend, "warn": _warn,
+                  "vouch": functools.partial(_vouch, withdraw=False),
+                  "unvouch": functools.partial(_vouch, withdraw=True)}
 
 
 @login_required
 def member(request, username: str):
-    """A member's standing for moderators: suspensions, warnings; suspend, warn, lift."""
-    target = _target_user(username)
-    user = request.user
-    regions = list(permissions.moderated_regions(user, Region.objects.active()))
-    if not regions and not permissions.can_moderate_everywhere(user):
-        if permissions.holds_any_moderator_role(user):
-            return _mfa_setup(request)
-        raise PermissionDenied(_("Only moderators can do this."))
-    region_ids = permissions.moderated_region_ids(user)
-    suspensions = selectors.list_suspensions(user=target)
-    warnings = selectors.list_warnings(user=target)
-    if region_ids is not None:
-        suspensions = suspensions.filter(region_id__in=region_ids)
-        warnings = warnings.filter(region_id__in=region_ids)
-    staff = permissions.can_moderate_everywhere(user)
-    suspend_form = SuspendForm(regions=regions, allow_site_wide=staff, prefix="suspend",
-                               initial={"region": request.GET.get("region", "")})
-    warn_form = WarnForm(prefix="warn")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "suspend":
-            suspend_form = SuspendForm(request.POST, regions=regions, allow_site_wide=staff,
-                                       prefix="suspend")
-            if suspend_form.is_valid():
-                data = suspend_form.cleaned_data
-                region = next((r for r in regions if r.slug == data["region"]), None)
-                try:
-                    services.suspend(actor=user, user=target, region=region,
-                                     reason=data["reason"], ends_at=data["until"])
-                except ValidationError as error:
-                    _error_message(request, error)
-                else:
-                    messages.success(request, _("%(name)s is suspended.")
-                                     % {"name": target.display_name})
-                    return redirect("moderation:member", username=target.username)
-        elif action == "warn":
-            warn_form = WarnForm(request.POST, prefix="warn")
-            region_slug = request.POST.get("warn-region", "")
-            region = next((r for r in regions if r.slug == region_slug), None)
-            if region is None and not staff:
-                messages.error(request, _("Choose one of your regions."))
-            elif warn_form.is_valid():
-                services.warn(actor=user, user=target, region=region,
-                              message=warn_form.cleaned_data["message"])
-                messages.success(request, _("Your message has been sent to %(name)s.")
-                                 % {"name": target.display_name})
-                return redirect("moderation:member", username=target.username)
-        elif action in ("vouch", "unvouch"):
-            done = _vouch(request, target, regions, withdraw=action == "unvouch")
-            if done:
-                return redirect("moderation:member", username=target.username)
-        else:
-            messages.error(request, _("Unknown action."))
-    return render(request, "moderation/member.html", {
-        "target": target, "suspensions": suspensions, "warnings": warnings,
-        "suspend_form": suspend_form, "warn_form": warn_form, "regions": regions,
-        "staff": staff, "now": timezone.now(),
-        "vouched_region_ids": set(Vouch.objects.filter(user=target, region__in=regions)
-                                  .values_list("region_id", flat=True)),
-    }, status=400 if request.method == "POST" else 200)
-
-
-def _vouch(request, target, regions, *, withdraw: bool) -> bool:
-    """Vouch for the member (their posts no longer wait for approval) or withdraw it."""
-    region = next((r for r in regions if r.slug == request.POST.get("vouch-region", "")), None)
-    if region is None:
-        messages.error(request, _("Choose one of your regions."))
-        return False
-    service = guard.withdraw_vouch if withdraw else guard.vouch
-    try:
-        service(actor=request.user, user=target, region=region)
-    except ValidationError as error:
-        _error_message(request, error)
-        return False
-    if withdraw:
-        messages.success(request, _("Your vouch for %(name)s in %(region)s is withdrawn.")
-                         % {"name": target.display_name, "region": region.name})
-    else:
-        messages.success(request, _("You vouched for %(name)s in %(region)s: their posts there "
-                                    "no longer wait for approval.")
-                         % {"name": target.display_name, "region": region.name})
-    return True
+    """A member's standing for moderators: suspensions and warnings. Each of the page's forms
+    posts its `action` here (suspend, warn, vouch, unvouch); a refused or invalid one shows
+    the page again, with 400."""
+    standing = _standing(request, username)
+    if request.method != "POST":
+        return _member_page(request, standing)
+    action = MEMBER_ACTIONS.get(request.POST.get("action"))
+    if action is None:
+        messages.error(request, _("Unknown action."))
+        return _member_page(request, standing, status=400)
+    return action(request, standing)
 
 
 @login_required
 @require_POST
 def lift_suspension(request, suspension_id: int):
-    suspension = get_object_or_404(Suspension.objects.select_related("user", "region"),
-                                   pk=suspension_id)
-    if not permissions.can_lift(request.user, suspension) and \
-            permissions.holds_any_moderator_role(request.user) and not has_mfa(request.user):
-        return _mfa_setup(request)
+    suspension = selectors.get_suspension(suspension_id=suspension_id)
+    if not permissions.can_lift(request.user, suspension):
+        permissions.require_moderator_mfa(request.user)
     form = ReasonForm(request.POST)
     try:
-        services.lift_suspension(actor=request.user, suspension=suspension,
+        people.lift_suspension(actor=request.user, suspension=suspension,
                                  reason=form.cleaned_data["reason"] if form.is_valid() else "")
     except ValidationError as error:
         _error_message(request, error)
@@ -389,14 +365,12 @@ def my_standing(request):
 @login_required
 def region_settings(request, slug: str):
     region = region_selectors.get_region(viewer=request.user, slug=slug)
-    gate = _gate(request, region)
-    if gate:
-        return gate
-    current = services.settings_for(region)
+    permissions.require_moderate(request.user, region)
+    current = settings_for(region)
     form = SettingsForm(request.POST or None, initial={
         "flag_threshold": current.flag_threshold, "approval_posts": current.approval_posts})
     if request.method == "POST" and form.is_valid():
-        services.update_settings(actor=request.user, region=region, **form.cleaned_data)
+        update_settings(actor=request.user, region=region, **form.cleaned_data)
         messages.success(request, _("The moderation settings have been saved."))
         return redirect("moderation:settings", slug=region.slug)
     return render(request, "moderation/settings.html", {"region": region, "form": form})
@@ -416,13 +390,7 @@ def csv_safe(value) -> str:
 @login_required
 def audit_log(request, slug: str | None = None):
     region = region_selectors.get_region(viewer=request.user, slug=slug) if slug else None
-    if permissions.can_view_audit(request.user, region):
-        pass
-    elif permissions.holds_moderator_role(request.user, region):
-        return _mfa_setup(request)
-    else:
-        raise PermissionDenied(_("Only this region's moderators read its log.") if region
-                               else _("Only staff read the combined log."))
+    permissions.require_view_audit(request.user, region)
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     entries = selectors.list_audit(

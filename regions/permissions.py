@@ -1,8 +1,13 @@
 """Who may see, join and manage a region. Every page, and later every forum, socket and
-search, asks here. Lists and single-object checks state each rule side by side."""
+search, asks here. Lists and single-object checks state each rule side by side. Where a higher
+app (moderation: a suspended moderator) pauses these powers: ParticipationAdapter."""
 
-from django.core.exceptions import PermissionDenied
+import functools
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.mfa import has_mfa, require_mfa
@@ -80,14 +85,37 @@ def can_leave(user, region: Region) -> bool:
     return is_member(user, region)
 
 
-# Checks higher apps register (moderation: a suspension in the region) that pause a region
-# moderator's powers over that region: its members, requests, roles and forums. Each takes
-# (user, region_id) and returns True to pause. Staff powers are the site's: never paused here.
-moderator_pauses: list = []
+class ParticipationAdapter:
+    """The one seam through which a higher app takes part in these decisions, the way
+    allauth's adapter works: settings.PARTICIPATION_ADAPTER names a subclass (the site's is
+    moderation.adapter.ModerationParticipation: suspensions and the approval of first posts;
+    forums.permissions.ParticipationAdapter adds the forums' questions). Without the setting
+    nobody is held back."""
+
+    def moderator_paused(self, user, region_id: int) -> bool:
+        """Are this region moderator's powers over the region (its members, requests, roles
+        and forums) paused? Staff powers are the site's: never asked here."""
+        return False
+
+
+def load_adapter(base: type[ParticipationAdapter]) -> ParticipationAdapter:
+    """settings.PARTICIPATION_ADAPTER, which must be a `base`; `base` itself without it."""
+    path = getattr(settings, "PARTICIPATION_ADAPTER", "")
+    adapter = import_string(path) if path else base
+    if not issubclass(adapter, base):
+        raise ImproperlyConfigured(f"PARTICIPATION_ADAPTER must name a {base.__qualname__} "
+                                   f"({base.__module__}), not {path}.")
+    return adapter()
+
+
+@functools.cache
+def participation() -> ParticipationAdapter:
+    """The adapter, loaded once per process."""
+    return load_adapter(ParticipationAdapter)
 
 
 def _paused(user, region_id: int) -> bool:
-    return any(check(user, region_id) for check in moderator_pauses)
+    return participation().moderator_paused(user, region_id)
 
 
 def holds_moderator_role(user, region: Region) -> bool:

@@ -19,7 +19,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # the tests of the durable queue switch to the database backend and run the real worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
-# Off unless a test switches them on (tests/moderation/test_guard.py, tests/forums/
+# Off unless a test switches them on (tests/moderation/test_approvals.py, tests/forums/
 # test_ratelimits.py): most tests build many posts by fresh members in a moment.
 FORUM_POSTS_PER_MINUTE = 0
 FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = 0

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from forums import services as forum_services
 from forums.models import Post
-from moderation import services as moderation_services
+from moderation import people, posts, region_settings
 from moderation.models import AuditEntry, Flag
 from regions import services as region_services
 from regions.models import Role
@@ -187,7 +187,7 @@ def test_a_live_refresh_keeps_the_keyboard_focus_of_the_other_moderator(new_cont
     first = forum_services.create_post(actor=anna, thread=thread, body="Eerste twijfelgeval.")
     second = forum_services.create_post(actor=anna, thread=thread, body="Tweede twijfelgeval.")
     for post in (first, second):
-        moderation_services.flag_post(actor=bram, post=post, reason=Flag.Reason.OFF_TOPIC)
+        posts.flag_post(actor=bram, post=post, reason=Flag.Reason.OFF_TOPIC)
 
     context = new_context()
     log_in(context, noor)
@@ -241,25 +241,25 @@ class Scene:
                                            motivation="Ik werk in de buurt.")
         thread = make_thread(forum=vragen, author=self.moderator, title=TITLE, body=OPENING)
         self.post = forum_services.create_post(actor=self.member, thread=thread, body=OFFENDING)
-        moderation_services.flag_post(actor=flaggers[0], post=self.post,
-                                      reason=Flag.Reason.PRIVACY, text=FLAG_TEXT)
+        posts.flag_post(actor=flaggers[0], post=self.post,
+                        reason=Flag.Reason.PRIVACY, text=FLAG_TEXT)
         # Enough flags hide this one pending review (the queue's "hidden" badge).
         self.spam = forum_services.create_post(actor=self.member, thread=thread,
                                                body="Koop nu goedkope zonnepanelen!")
         for flagger in flaggers:
-            moderation_services.flag_post(actor=flagger, post=self.spam,
-                                          reason=Flag.Reason.SPAM)
-        moderation_services.suspend(
+            posts.flag_post(actor=flagger, post=self.spam,
+                            reason=Flag.Reason.SPAM)
+        people.suspend(
             actor=self.moderator, user=flaggers[2], region=self.region,
             reason="Herhaaldelijk ongegronde meldingen.",
             ends_at=timezone.now() + timedelta(days=7))
-        moderation_services.suspend(
+        people.suspend(
             actor=self.moderator, user=self.member, region=self.region,
             reason="Persoonlijke gegevens gedeeld.", ends_at=timezone.now() + timedelta(days=3))
-        moderation_services.warn(actor=self.moderator, user=self.member, region=self.region,
-                                 message="Deel geen telefoonnummers van anderen.")
-        moderation_services.update_settings(actor=self.moderator, region=self.region,
-                                            flag_threshold=3, approval_posts=0)
+        people.warn(actor=self.moderator, user=self.member, region=self.region,
+                    message="Deel geen telefoonnummers van anderen.")
+        region_settings.update_settings(actor=self.moderator, region=self.region,
+                                        flag_threshold=3, approval_posts=0)
 
 
 def _as(who, url):

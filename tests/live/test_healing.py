@@ -20,7 +20,7 @@ from forums import services as forum_services
 from live import broadcast, presence, schemas, sockets
 from live import consumers as live_consumers
 from live.consumers import CloseCode
-from moderation import services as moderation_services
+from moderation import posts as moderation_posts
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_region, make_thread
 from tests.live.conftest import make_communicator
@@ -158,7 +158,7 @@ async def queue_heals_after_the_layer_forgets(session_for):
         assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
 
     lose_layer_state()
-    await db(moderation_services.flag_post)(actor=member, post=post, reason="spam")
+    await db(moderation_posts.flag_post)(actor=member, post=post, reason="spam")
     for communicator in queues:
         assert await communicator.receive_nothing(timeout=0.3)
     watched = (region.pk, None)
@@ -170,7 +170,7 @@ async def queue_heals_after_the_layer_forgets(session_for):
         await communicator.send_json_to({"type": "ping"})  # told once
         assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
 
-    await db(moderation_services.hide_post)(actor=moderator, post=post, reason="Spam")
+    await db(moderation_posts.hide_post)(actor=moderator, post=post, reason="Spam")
     for communicator in queues:  # live again
         assert (await communicator.receive_json_from(timeout=3))["type"] == "queue.changed"
     for communicator in queues:

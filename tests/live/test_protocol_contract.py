@@ -26,14 +26,13 @@ from django.test import Client
 from django.utils import timezone
 
 from forums import consumers as forum_consumers
-from forums import events
 from forums import services as forum_services
+from forums import thread_events
 from forums.consumers import ThreadConsumer
 from forums.models import Reaction, Thread
 from live import schemas
 from live.consumers import LiveConsumer
-from moderation import services as moderation_services
-from moderation import thread_actions
+from moderation import people, posts, threads
 from moderation.consumers import QueueConsumer
 from notifications import services as notification_services
 from notifications.consumers import NotificationConsumer
@@ -173,31 +172,31 @@ async def run_every_service(recorded: Recorded, opened, session_for, monkeypatch
     await db(forum_services.edit_post)(actor=member, post=reply, body="Elke maand.")
     await db(forum_services.toggle_reaction)(actor=asker, post=reply, kind=Reaction.Kind.USEFUL)
     await db(forum_services.accept_answer)(actor=asker, thread=thread, post=reply)
-    await db(moderation_services.flag_post)(actor=asker, post=reply, reason="spam")
-    await db(moderation_services.hide_post)(actor=moderator, post=reply, reason="Reclame")
-    await db(moderation_services.restore_post)(actor=moderator, post=reply)
+    await db(posts.flag_post)(actor=asker, post=reply, reason="spam")
+    await db(posts.hide_post)(actor=moderator, post=reply, reason="Reclame")
+    await db(posts.restore_post)(actor=moderator, post=reply)
     second = await db(forum_services.create_post)(actor=member, thread=thread, body="Of niet.")
     await db(forum_services.delete_post)(actor=member, post=second)
     notification = await db(Notification.objects.filter(recipient=asker).first)()
     await db(notification_services.mark_read)(user=asker, notification=notification)
 
-    split_off = await db(thread_actions.split_thread)(
+    split_off = await db(threads.split_thread)(
         actor=moderator, thread=thread, post_ids=[reply.pk], title="Elke maand",
         forum=thread.forum, reason="Een eigen onderwerp")
     for path in (f"/ws/threads/{thread.pk}/", f"/ws/threads/{split_off.pk}/"):
         # The first one's replay has the split-off post's events rewritten.
         await resumed(await opened(path), last_seq=0)
-    await db(thread_actions.merge_threads)(actor=moderator, thread=split_off, into=thread,
+    await db(threads.merge_threads)(actor=moderator, thread=split_off, into=thread,
                                            reason="Toch hetzelfde")
     monkeypatch.setattr(forum_consumers, "REPLAY_LIMIT", 2)
     await resumed(await opened(f"/ws/threads/{thread.pk}/"), last_seq=0)  # too far: resync
-    await db(thread_actions.move_thread)(actor=moderator, thread=thread, forum=members_forum,
+    await db(threads.move_thread)(actor=moderator, thread=thread, forum=members_forum,
                                          reason="Alleen voor leden")
 
-    suspension = await db(moderation_services.suspend)(
+    suspension = await db(people.suspend)(
         actor=moderator, user=member, region=region, reason="Even afkoelen",
         ends_at=timezone.now() + timedelta(days=1))
-    await db(moderation_services.lift_suspension)(actor=moderator, suspension=suspension)
+    await db(people.lift_suspension)(actor=moderator, suspension=suspension)
     await db(region_services.leave_region)(actor=member, region=region)
 
     @db
@@ -259,7 +258,7 @@ async def test_every_message_sent_is_declared_documented_and_declared_messages_a
         if message.get("type") == "thread.event":
             for language, _name in settings.LANGUAGES:
                 problems += [f"to {group} ({language}): {p}" for p in schemas.problems(
-                    events.frame_for_language(message["event"], language),
+                    thread_events.frame_for_language(message["event"], language),
                     schemas.THREAD_EVENTS)]
     assert problems == []
     assert missing_frames(recorded) == set()

@@ -1,4 +1,4 @@
-"""Readers of a thread a moderator moves or merges (moderation.thread_actions): a socket whose
+"""Readers of a thread a moderator moves or merges (moderation.threads): a socket whose
 reader may no longer see the thread is closed before the move is announced and gets nothing
 more; readers who still see it are told; readers of a merged thread learn where it went."""
 
@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 
 from forums.models import Thread
 from live.consumers import CloseCode
-from moderation import thread_actions
+from moderation import threads
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread
 from tests.live.conftest import Closed
@@ -33,8 +33,8 @@ async def test_a_move_closes_readers_who_lose_access_and_tells_the_rest(open_rea
     anonymous = await open_reader(thread.pk)
     colleague = await open_reader(thread.pk, session_key=await session_for(member))
 
-    await db(thread_actions.move_thread)(actor=moderator, thread=thread, forum=members_forum,
-                                         reason="Alleen voor leden")
+    await db(threads.move_thread)(actor=moderator, thread=thread, forum=members_forum,
+                                  reason="Alleen voor leden")
 
     moved = await colleague.frame()
     assert (moved["type"], moved["forum_id"]) == ("thread.moved", members_forum.pk)
@@ -52,8 +52,8 @@ async def test_readers_of_a_merged_thread_are_shown_the_way(open_reader, session
     old_reader = await open_reader(thread.pk)
     new_reader = await open_reader(target.pk)
 
-    await db(thread_actions.merge_threads)(actor=moderator, thread=thread, into=target,
-                                           reason="Dubbel")
+    await db(threads.merge_threads)(actor=moderator, thread=thread, into=target,
+                                    reason="Dubbel")
 
     merged = await old_reader.frame()
     assert merged["type"] == "thread.merged" and merged["url"] == f"/onderwerp/{target.pk}/"

@@ -57,14 +57,17 @@ def broadcasts(monkeypatch):
 
 
 @pytest.fixture
-def signals_sent():
-    from moderation.signals import content_moderated
+def authors_told(monkeypatch):
+    """What moderation asked notifications to tell, in order: the keyword arguments of each
+    notify_moderation_action call (which still runs)."""
+    from notifications import moderation_notices as notification_services
 
-    received = []
+    told = []
+    notify = notification_services.notify_moderation_action
 
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
+    def recorder(**kwargs):
+        told.append(kwargs)
+        notify(**kwargs)
 
-    content_moderated.connect(receiver, weak=False, dispatch_uid="test-recorder")
-    yield received
-    content_moderated.disconnect(dispatch_uid="test-recorder")
+    monkeypatch.setattr(notification_services, "notify_moderation_action", recorder)
+    return told

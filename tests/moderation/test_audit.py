@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from moderation import services
+from moderation import audit, posts
 from moderation.models import AppendOnlyError, AuditEntry
 from regions import services as region_services
 from regions.models import Membership, MembershipRequest, Role
@@ -44,7 +44,7 @@ def test_no_secrets_in_the_log(world, client):
 
 def test_a_refused_action_is_logged_as_refused_and_changes_nothing(world, broadcasts):
     with pytest.raises(Exception) as refused:
-        services.hide_post(actor=world.other_moderator, post=world.post, reason="Niet mijn regio")
+        posts.hide_post(actor=world.other_moderator, post=world.post, reason="Niet mijn regio")
     assert refused.typename == "PermissionDenied"
     assert not world.fresh(world.post).is_hidden
     entry = AuditEntry.objects.get()
@@ -54,8 +54,8 @@ def test_a_refused_action_is_logged_as_refused_and_changes_nothing(world, broadc
 
 
 def test_entries_cannot_be_changed_or_deleted_in_python(world):
-    entry = services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                            region=world.region, reason="origineel")
+    entry = audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                         region=world.region, reason="origineel")
     entry.reason = "herschreven"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -69,8 +69,8 @@ def test_entries_cannot_be_changed_or_deleted_in_python(world):
 
 
 def test_the_database_refuses_updates_from_raw_sql(world):
-    services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region, reason="origineel")
+    audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                 region=world.region, reason="origineel")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE moderation_auditentry SET reason = 'herschreven'")
     assert AuditEntry.objects.get().reason == "origineel"
@@ -78,16 +78,16 @@ def test_the_database_refuses_updates_from_raw_sql(world):
 
 @pytest.mark.postgres
 def test_postgresql_refuses_deletes_from_raw_sql(world):
-    services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region)
+    audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                 region=world.region)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM moderation_auditentry")
     assert AuditEntry.objects.count() == 1
 
 
 def test_the_admin_shows_the_log_read_only(world, client):
-    entry = services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                            region=world.region, reason="origineel")
+    entry = audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                         region=world.region, reason="origineel")
     client.force_login(world.staff)
     changelist = reverse("admin:moderation_auditentry_changelist")
     assert client.get(changelist).status_code == 200
@@ -132,10 +132,10 @@ def test_membership_decisions_role_changes_and_removals_are_recorded(world,
 
 def _log_some(world, n=3):
     for i in range(n):
-        services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                        region=world.region, reason=f"reden {i}")
-    services.record(actor=world.other_moderator, action="post.hidden", obj=world.post,
-                    region=world.other_region, reason="elders")
+        audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                     region=world.region, reason=f"reden {i}")
+    audit.record(actor=world.other_moderator, action="post.hidden", obj=world.post,
+                 region=world.other_region, reason="elders")
 
 
 @pytest.mark.parametrize("who, status", [
@@ -171,8 +171,8 @@ def test_moderator_without_mfa_is_sent_to_set_it_up(world, client):
 
 def test_log_filters_by_action_actor_and_date_and_paginates(world, client):
     _log_some(world, n=60)
-    services.record(actor=world.staff, action="user.warned", obj=world.author,
-                    region=world.region, reason="Let op je toon")
+    audit.record(actor=world.staff, action="user.warned", obj=world.author,
+                 region=world.region, reason="Let op je toon")
     client.force_login(world.moderator)
     url = reverse("moderation:region_audit", args=[world.region.slug])
     page = client.get(url).content.decode()
@@ -188,10 +188,10 @@ def test_log_filters_by_action_actor_and_date_and_paginates(world, client):
 
 
 def test_csv_export_is_filtered_and_safe_for_spreadsheets(world, client):
-    services.record(actor=world.moderator, action="post.hidden", obj=world.post,
-                    region=world.region, reason="=HYPERLINK(\"https://evil.example\")")
-    services.record(actor=world.moderator, action="user.warned", obj=world.author,
-                    region=world.region, reason="@SUM(A1)")
+    audit.record(actor=world.moderator, action="post.hidden", obj=world.post,
+                 region=world.region, reason="=HYPERLINK(\"https://evil.example\")")
+    audit.record(actor=world.moderator, action="user.warned", obj=world.author,
+                 region=world.region, reason="@SUM(A1)")
     client.force_login(world.moderator)
     response = client.get(reverse("moderation:region_audit", args=[world.region.slug]),
                           {"format": "csv", "action": "post.hidden"})

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from forums import search
 from forums.models import ThreadEvent
-from moderation import services
+from moderation import posts
 from moderation.models import AuditEntry, Flag, RegionModerationSettings
 from regions.models import Role
 from tests.factories import make_member
@@ -22,12 +22,12 @@ def test_three_distinct_flags_hide_the_post_pending_review(world, broadcasts,
                                                           django_capture_on_commit_callbacks):
     first, second, third = _flaggers(world, 3)
     with django_capture_on_commit_callbacks(execute=True):
-        services.flag_post(actor=first, post=world.post, reason=Flag.Reason.PRIVACY)
-        services.flag_post(actor=second, post=world.post, reason=Flag.Reason.SPAM)
+        posts.flag_post(actor=first, post=world.post, reason=Flag.Reason.PRIVACY)
+        posts.flag_post(actor=second, post=world.post, reason=Flag.Reason.SPAM)
     assert not world.fresh(world.post).is_hidden
     with django_capture_on_commit_callbacks(execute=True):
-        services.flag_post(actor=third, post=world.post, reason=Flag.Reason.OTHER,
-                           text="Telefoonnummer")
+        posts.flag_post(actor=third, post=world.post, reason=Flag.Reason.OTHER,
+                        text="Telefoonnummer")
     post = world.fresh(world.post)
     assert post.is_hidden and post.hidden_by is None
     assert "3" in post.hidden_reason
@@ -42,20 +42,20 @@ def test_three_distinct_flags_hide_the_post_pending_review(world, broadcasts,
 
 
 def test_one_flag_per_member_per_post(world):
-    services.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
+    posts.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
     with pytest.raises(ValidationError):
-        services.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
+        posts.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
     assert Flag.objects.count() == 1
 
 
 def test_the_threshold_is_per_region(world):
     RegionModerationSettings.objects.create(region=world.region, flag_threshold=1)
-    services.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
+    posts.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
     assert world.fresh(world.post).is_hidden
 
 
 def test_a_moderators_flag_hides_at_once(world):
-    services.flag_post(actor=world.moderator, post=world.post, reason=Flag.Reason.PRIVACY)
+    posts.flag_post(actor=world.moderator, post=world.post, reason=Flag.Reason.PRIVACY)
     post = world.fresh(world.post)
     assert post.is_hidden and post.hidden_by == world.moderator
 
@@ -63,7 +63,7 @@ def test_a_moderators_flag_hides_at_once(world):
 @pytest.mark.parametrize("who", ["author", "outsider", "other_moderator"])
 def test_who_may_not_flag(world, who):
     with pytest.raises(PermissionDenied):
-        services.flag_post(actor=getattr(world, who), post=world.post, reason=Flag.Reason.SPAM)
+        posts.flag_post(actor=getattr(world, who), post=world.post, reason=Flag.Reason.SPAM)
     assert not Flag.objects.exists()
 
 
@@ -91,7 +91,7 @@ def test_something_else_needs_an_explanation(world, client):
 
 
 def _hide(world):
-    services.hide_post(actor=world.moderator, post=world.post, reason="Telefoonnummer van Piet")
+    posts.hide_post(actor=world.moderator, post=world.post, reason="Telefoonnummer van Piet")
 
 
 @pytest.mark.parametrize("who", [None, "member", "outsider", "author", "moderator", "staff"])
@@ -152,30 +152,30 @@ def test_replay_of_older_events_no_longer_holds_the_text(world):
         assert SECRET not in event.payload["html"]
 
 
-def test_restore_brings_the_post_back_everywhere(world, broadcasts, signals_sent,
+def test_restore_brings_the_post_back_everywhere(world, broadcasts, authors_told,
                                                  django_capture_on_commit_callbacks):
     _hide(world)
     with django_capture_on_commit_callbacks(execute=True):
-        services.restore_post(actor=world.moderator, post=world.post, reason="Na overleg")
+        posts.restore_post(actor=world.moderator, post=world.post, reason="Na overleg")
     post = world.fresh(world.post)
     assert not post.is_hidden and post.hidden_reason == ""
     assert search.search(viewer=world.member, query="groet Piet").total == 1
     event = ThreadEvent.objects.filter(thread=world.thread).last()
     assert event.type == "post.restored"
     assert all(SECRET in html for html in event.payload["html"].values())  # every language
-    assert [s["action"] for s in signals_sent] == ["restored"]
-    assert signals_sent[0]["recipient"] == world.author
-    assert signals_sent[0]["reason"] == "Na overleg"
+    assert [s["action"] for s in authors_told] == ["restored"]
+    assert authors_told[0]["recipient"] == world.author
+    assert authors_told[0]["reason"] == "Na overleg"
 
 
-def test_hiding_sends_the_author_the_reason_after_commit(world, signals_sent,
+def test_hiding_sends_the_author_the_reason_after_commit(world, authors_told,
                                                          django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _hide(world)
-    assert signals_sent == []  # nothing before commit
+    assert authors_told == []  # nothing before commit
     for callback in callbacks:
         callback()
-    [sent] = signals_sent
+    [sent] = authors_told
     assert sent["action"] == "hidden" and sent["recipient"] == world.author
     assert sent["actor"] == world.moderator and sent["post"].pk == world.post.pk
     assert sent["reason"] == "Telefoonnummer van Piet" and sent["region"] == world.region
@@ -184,15 +184,15 @@ def test_hiding_sends_the_author_the_reason_after_commit(world, signals_sent,
 
 def test_a_reason_is_required_to_hide(world):
     with pytest.raises(ValidationError):
-        services.hide_post(actor=world.moderator, post=world.post, reason="   ")
+        posts.hide_post(actor=world.moderator, post=world.post, reason="   ")
     assert not world.fresh(world.post).is_hidden
 
 
 def test_dismissing_flags_restores_a_post_the_flags_hid(world):
     RegionModerationSettings.objects.create(region=world.region, flag_threshold=1)
-    services.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
+    posts.flag_post(actor=world.member, post=world.post, reason=Flag.Reason.SPAM)
     assert world.fresh(world.post).is_hidden
-    services.dismiss_flags(actor=world.moderator, post=world.post, reason="Geen spam")
+    posts.dismiss_flags(actor=world.moderator, post=world.post, reason="Geen spam")
     assert not world.fresh(world.post).is_hidden
     assert not Flag.objects.filter(is_open=True).exists()
     assert AuditEntry.objects.filter(action="flags.dismissed").exists()

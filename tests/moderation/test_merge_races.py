@@ -2,14 +2,16 @@
 in the receiving thread, following the redirect the merge leaves, or the form comes back with
 a clear message and the typed text; never a 500 or a lost reply."""
 
+import contextlib
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
 from django.test import Client
 
 from forums.models import Post, Thread, ThreadRedirect
-from moderation import thread_actions
+from moderation import approvals, threads
 from regions.models import Role
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread
 
@@ -35,7 +37,7 @@ def _logged_in(user) -> Client:
 def test_a_reply_to_a_thread_merged_a_moment_ago_lands_in_the_receiving_thread():
     moderator, replier, source, target = _world()
     client = _logged_in(replier)  # the page was loaded before the merge
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     response = client.post(f"/onderwerp/{source.pk}/reageren/",
                            {"body": "Net op tijd, dacht ik."})
     post = Post.objects.get(body="Net op tijd, dacht ik.")
@@ -54,7 +56,7 @@ def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receivi
     post."""
     moderator, replier, source, target = _world()
     client = _logged_in(replier)
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": "Via de live pagina."},
                            headers={"X-Requested-With": "fetch"})
     post = Post.objects.get(body="Via de live pagina.")
@@ -67,7 +69,7 @@ def test_a_reply_sent_by_the_live_page_to_a_merged_thread_is_sent_to_the_receivi
 def test_a_refused_reply_to_a_merged_thread_keeps_the_typed_text():
     moderator, replier, source, target = _world()
     client = _logged_in(replier)
-    thread_actions.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
+    threads.merge_threads(actor=moderator, thread=source, into=target, reason="Dubbel")
     long_text = "x" * 200_000  # too long: a form error, on the receiving thread's page
     response = client.post(f"/onderwerp/{source.pk}/reageren/", {"body": long_text})
     assert response.status_code == 400
@@ -99,8 +101,8 @@ def test_a_reply_waiting_for_a_running_merge_lands_in_the_receiving_thread():
     def merge():
         try:
             with transaction.atomic():
-                thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
-                                             into=Thread(pk=target.pk), reason="Dubbel")
+                threads.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                                      into=Thread(pk=target.pk), reason="Dubbel")
                 merging.set()
                 finish.wait(10)
         finally:
@@ -159,7 +161,7 @@ def test_a_merge_waiting_for_a_running_reply_takes_the_reply_along():
 
     def merge():
         try:
-            merged["into"] = thread_actions.merge_threads(
+            merged["into"] = threads.merge_threads(
                 actor=moderator, thread=Thread(pk=source.pk), into=Thread(pk=target.pk),
                 reason="Dubbel")
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
@@ -222,8 +224,8 @@ def test_a_merge_and_a_running_reply_fan_out_take_turns_instead_of_deadlocking()
     def merge():
         try:
             merge_started.set()
-            thread_actions.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
-                                         into=Thread(pk=target.pk), reason="Dubbel")
+            threads.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                                  into=Thread(pk=target.pk), reason="Dubbel")
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             outcome["merge"] = error
         finally:
@@ -239,3 +241,98 @@ def test_a_merge_and_a_running_reply_fan_out_take_turns_instead_of_deadlocking()
     assert outcome == {}
     assert not Thread.objects.filter(pk=source.pk).exists()
     assert Notification.objects.filter(source_key="race:1", thread_id=target.pk).exists()
+
+
+# --- Approval and withdrawal against a merge ----------------------------------------------------
+# They lock the waiting post and then its thread (for its counters, its event sequence, or to
+# remove it); a merge changes every post of the merged thread. Taken the other way round (the
+# thread, then its posts) the two waited for each other. Each test pauses the post's writer
+# right after its first row lock and lets the merge start then.
+
+@contextlib.contextmanager
+def _pause_after_first_row_lock(locked: threading.Event, proceed: threading.Event):
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not locked.is_set() and "FOR UPDATE" in sql.replace("NO KEY ", ""):
+            locked.set()
+            assert proceed.wait(10)
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        yield
+
+
+def _race_with_a_merge(moderator, source, target, write):
+    """Runs `write` (paused after its first row lock) against a merge of `source` into
+    `target`; returns what each raised (nothing: absent)."""
+    locked, proceed, outcome = threading.Event(), threading.Event(), {}
+
+    def writer():
+        try:
+            with _pause_after_first_row_lock(locked, proceed):
+                outcome["written"] = write()
+        except Exception as error:  # noqa: BLE001 - reported by the caller's assertions
+            outcome["write"] = error
+        finally:
+            connections.close_all()
+
+    def merge():
+        try:
+            threads.merge_threads(actor=moderator, thread=Thread(pk=source.pk),
+                                  into=Thread(pk=target.pk), reason="Dubbel")
+        except Exception as error:  # noqa: BLE001 - reported by the caller's assertions
+            outcome["merge"] = error
+        finally:
+            connections.close_all()
+
+    writing = threading.Thread(target=writer)
+    writing.start()
+    assert locked.wait(10)
+    merger = threading.Thread(target=merge)
+    merger.start()
+    merger.join(0.5)  # the merge now waits for the post the writer holds
+    proceed.set()
+    writing.join(15)
+    merger.join(15)
+    return outcome
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_and_a_merge_of_its_thread_take_turns_instead_of_deadlocking(settings):
+    moderator, _replier, source, target = _world()
+    settings.MODERATION_NEW_MEMBER_GUARD = True
+    waiting = make_post(thread=source, author=make_member(region=source.forum.region),
+                        body="Mijn eerste bericht.")
+    assert Post.objects.get(pk=waiting.pk).is_pending
+    outcome = _race_with_a_merge(
+        moderator, source, target,
+        lambda: approvals.approve_post(actor=moderator, post=Post(pk=waiting.pk)))
+    assert set(outcome) == {"written"}, outcome
+    post, target = Post.objects.get(pk=waiting.pk), Thread.objects.get(pk=target.pk)
+    assert post.thread_id == target.pk and not post.is_pending
+    assert (post.position, target.post_count, target.last_position) == (4, 4, 4)
+    assert not Thread.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_withdrawing_a_waiting_thread_while_it_is_merged_leaves_the_merge_nothing_to_do(
+        settings):
+    moderator, _replier, _source, target = _world()
+    settings.MODERATION_NEW_MEMBER_GUARD = True
+    newcomer = make_member(region=target.forum.region)
+    waiting = make_thread(forum=target.forum, author=newcomer, title="Eerste vraag")
+    assert waiting.is_pending
+    opening = waiting.posts.get()
+    outcome = _race_with_a_merge(
+        moderator, waiting, target,
+        lambda: approvals.withdraw_post(actor=newcomer, post=Post.objects.select_related(
+            "thread__forum").get(pk=opening.pk)))
+    assert outcome.get("written") is True, outcome  # the thread went with its post
+    assert isinstance(outcome.get("merge"), ValidationError), outcome
+    assert not Thread.objects.filter(pk=waiting.pk).exists()
+    assert not Post.objects.filter(pk=opening.pk).exists()
+    target.refresh_from_db()
+    assert (target.post_count, target.last_position) == (1, 1)
+    assert not ThreadRedirect.objects.exists()

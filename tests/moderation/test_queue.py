@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from forums.models import Post, ThreadEvent
-from moderation import services
+from moderation import people, posts
 from moderation.models import AuditEntry, Flag, Suspension
 from regions.models import MembershipRequest, Role
 from tests.factories import make_member, make_user
@@ -16,8 +16,8 @@ SECRET = "06-12345678"
 
 def _flag(world, n=1):
     for _ in range(n):
-        services.flag_post(actor=make_member(region=world.region), post=world.post,
-                           reason=Flag.Reason.PRIVACY, text="Nummer")
+        posts.flag_post(actor=make_member(region=world.region), post=world.post,
+                        reason=Flag.Reason.PRIVACY, text="Nummer")
 
 
 @pytest.mark.parametrize("who, status", [
@@ -123,7 +123,7 @@ ACTIONS = ["hide", "restore", "delete", "dismiss"]
 
 def _prepare(world, action):
     if action in ("restore",):
-        services.hide_post(actor=world.moderator, post=world.post, reason="eerst verborgen")
+        posts.hide_post(actor=world.moderator, post=world.post, reason="eerst verborgen")
     if action == "dismiss":
         _flag(world, 1)
 
@@ -181,7 +181,7 @@ def test_unknown_action_and_overlong_reason_are_clear_errors(world, client):
     assert response.status_code == 200 and not world.fresh(world.post).is_hidden
 
 
-def test_moderator_edit_keeps_history_shows_the_note_and_is_audited(world, client, signals_sent,
+def test_moderator_edit_keeps_history_shows_the_note_and_is_audited(world, client, authors_told,
                                                                     django_capture_on_commit_callbacks):
     client.force_login(world.moderator)
     url = reverse("moderation:edit_post", args=[world.post.pk])
@@ -200,17 +200,17 @@ def test_moderator_edit_keeps_history_shows_the_note_and_is_audited(world, clien
     assert "Telefoonnummer verwijderd" in page and SECRET not in page
     entry = AuditEntry.objects.get(action="post.edited")
     assert SECRET in entry.before["body"] and SECRET not in entry.after["body"]
-    assert [s["action"] for s in signals_sent] == ["edited"]
+    assert [s["action"] for s in authors_told] == ["edited"]
     client.force_login(world.other_moderator)
     assert client.get(url).status_code == 403
 
 
-def test_delete_from_the_queue_soft_deletes_and_notifies(world, signals_sent,
+def test_delete_from_the_queue_soft_deletes_and_notifies(world, authors_told,
                                                          django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.delete_post(actor=world.staff, post=world.post, reason="Spam")
+        posts.delete_post(actor=world.staff, post=world.post, reason="Spam")
     assert world.fresh(world.post).is_deleted
-    assert signals_sent[0]["action"] == "deleted" and signals_sent[0]["reason"] == "Spam"
+    assert authors_told[0]["action"] == "deleted" and authors_told[0]["reason"] == "Spam"
 
 
 def test_the_queue_fingerprint_moves_with_every_kind_of_item_and_only_in_its_regions(world):
@@ -242,14 +242,14 @@ def test_the_queue_fingerprint_moves_with_every_kind_of_item_and_only_in_its_reg
     assert changed()  # a flag
     _flag(world)
     assert changed()  # another flag on the same post
-    services.dismiss_flags(actor=world.moderator, post=world.post)
+    posts.dismiss_flags(actor=world.moderator, post=world.post)
     assert changed()  # flags resolved
     world.region.is_open = False
     world.region.save(update_fields=["is_open"])
     region_services.request_membership(actor=make_user(), region=world.region)
     assert changed()  # a membership request
-    services.suspend(actor=world.moderator, user=world.member, region=world.region,
-                     reason="Afkoelen", ends_at=timezone.now() + timedelta(days=1))
+    people.suspend(actor=world.moderator, user=world.member, region=world.region,
+                   reason="Afkoelen", ends_at=timezone.now() + timedelta(days=1))
     assert changed()  # a suspension
     waiting = make_post(thread=world.thread, author=world.author)
     Post.objects.filter(pk=waiting.pk).update(is_pending=True)

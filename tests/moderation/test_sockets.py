@@ -4,7 +4,7 @@ open thread sockets losing their write abilities at once."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from moderation import services
+from moderation import people, posts
 from moderation.models import RegionModerationSettings
 from regions.models import Role
 from tests.factories import make_member, make_region, make_user
@@ -38,11 +38,11 @@ async def test_queue_socket_rings_when_anyone_acts(session_for, settings):
         await refused.connect()
         output = await refused.receive_output(timeout=2)
         assert output["type"] == "websocket.close" and output["code"] == 4404
-    await sync_to_async(services.flag_post)(actor=member, post=post, reason="spam")
+    await sync_to_async(posts.flag_post)(actor=member, post=post, reason="spam")
     for communicator in (*readers, staff_socket):
         frame = await communicator.receive_json_from(timeout=3)
         assert frame == {"type": "queue.changed", "region_id": region.pk}
-    await sync_to_async(services.hide_post)(actor=second, post=post, reason="Spam")
+    await sync_to_async(posts.hide_post)(actor=second, post=post, reason="Spam")
     for communicator in (*readers, staff_socket):
         assert (await communicator.receive_json_from(timeout=3))["type"] == "queue.changed"
     for communicator in (*readers, staff_socket):
@@ -84,7 +84,7 @@ async def test_a_suspension_takes_typing_away_from_open_sockets_at_once(open_rea
     watcher = await open_reader(thread_id, session_key=await session_for(moderator))
     await writer.send({"type": "typing"})
     assert (await watcher.frame(skip=("presence",)))["type"] == "typing"
-    await sync_to_async(services.suspend)(
+    await sync_to_async(people.suspend)(
         actor=moderator, user=member, region=region, reason="Afkoelen",
         ends_at=timezone.now() + timedelta(days=1))
     await writer.ping()  # the suspension's message has been handled by now

@@ -14,7 +14,7 @@ from django.utils import timezone
 from forums import permissions as forum_permissions
 from forums import services as forum_services
 from forums.models import Post, Thread
-from moderation import guard, permissions, services, thread_actions
+from moderation import approvals, people, permissions, posts, region_settings, threads
 from moderation.models import AuditEntry, Flag
 from regions import permissions as region_permissions
 from regions import services as region_services
@@ -29,8 +29,8 @@ _fresh_channel_layer = live._fresh_channel_layer
 
 def _suspend(world, user, *, where):
     region = {"here": world.region, "elsewhere": world.other_region, "site-wide": None}[where]
-    services.suspend(actor=world.staff, user=user, region=region, reason="Even pauze",
-                     ends_at=timezone.now() + timedelta(days=3))
+    people.suspend(actor=world.staff, user=user, region=region, reason="Even pauze",
+                   ends_at=timezone.now() + timedelta(days=3))
     permissions.forget_suspensions(user)
 
 
@@ -44,7 +44,7 @@ def _waiting_post(world, settings):
 
 
 def _hidden_post(world):
-    services.hide_post(actor=world.staff, post=world.post, reason="Kijken")
+    posts.hide_post(actor=world.staff, post=world.post, reason="Kijken")
     return world.fresh(world.post)
 
 
@@ -54,34 +54,34 @@ def _other_thread(world):
 
 # Each power: what the actor tries, given the world (and pytest's settings for the guard).
 POWERS = {
-    "hide a post": lambda a, w, s: services.hide_post(actor=a, post=w.post, reason="Weg"),
-    "restore a post": lambda a, w, s: services.restore_post(actor=a, post=_hidden_post(w)),
-    "delete a post": lambda a, w, s: services.delete_post(actor=a, post=w.post, reason="Weg"),
-    "edit a post": lambda a, w, s: services.edit_post(actor=a, post=w.post, body="Anders",
-                                                      note="Nummer weg"),
-    "dismiss flags": lambda a, w, s: services.dismiss_flags(actor=a, post=w.post),
-    "approve": lambda a, w, s: guard.approve_post(actor=a, post=_waiting_post(w, s)),
-    "decline": lambda a, w, s: guard.decline_post(actor=a, post=_waiting_post(w, s),
-                                                  reason="Nee"),
-    "lock": lambda a, w, s: thread_actions.set_locked(actor=a, thread=w.thread, locked=True),
-    "pin": lambda a, w, s: thread_actions.set_pinned(actor=a, thread=w.thread, pinned=True),
-    "rename": lambda a, w, s: thread_actions.rename_thread(actor=a, thread=w.thread,
-                                                           title="Nieuwe titel"),
-    "move": lambda a, w, s: thread_actions.move_thread(
+    "hide a post": lambda a, w, s: posts.hide_post(actor=a, post=w.post, reason="Weg"),
+    "restore a post": lambda a, w, s: posts.restore_post(actor=a, post=_hidden_post(w)),
+    "delete a post": lambda a, w, s: posts.delete_post(actor=a, post=w.post, reason="Weg"),
+    "edit a post": lambda a, w, s: posts.edit_post(actor=a, post=w.post, body="Anders",
+                                                   note="Nummer weg"),
+    "dismiss flags": lambda a, w, s: posts.dismiss_flags(actor=a, post=w.post),
+    "approve": lambda a, w, s: approvals.approve_post(actor=a, post=_waiting_post(w, s)),
+    "decline": lambda a, w, s: approvals.decline_post(actor=a, post=_waiting_post(w, s),
+                                                      reason="Nee"),
+    "lock": lambda a, w, s: threads.set_locked(actor=a, thread=w.thread, locked=True),
+    "pin": lambda a, w, s: threads.set_pinned(actor=a, thread=w.thread, pinned=True),
+    "rename": lambda a, w, s: threads.rename_thread(actor=a, thread=w.thread,
+                                                    title="Nieuwe titel"),
+    "move": lambda a, w, s: threads.move_thread(
         actor=a, thread=w.thread, forum=w.thread.forum.region.forums.get(slug="algemeen"),
         reason="Hoort daar"),
-    "merge": lambda a, w, s: thread_actions.merge_threads(
+    "merge": lambda a, w, s: threads.merge_threads(
         actor=a, thread=w.thread, into=_other_thread(w), reason="Dubbel"),
-    "split": lambda a, w, s: thread_actions.split_thread(
+    "split": lambda a, w, s: threads.split_thread(
         actor=a, thread=w.thread, post_ids=[w.post.pk], title="Apart", forum=w.thread.forum,
         reason="Eigen onderwerp"),
-    "suspend a member": lambda a, w, s: services.suspend(
+    "suspend a member": lambda a, w, s: people.suspend(
         actor=a, user=w.member, region=w.region, reason="Rust",
         ends_at=timezone.now() + timedelta(days=1)),
-    "warn a member": lambda a, w, s: services.warn(actor=a, user=w.member, region=w.region,
-                                                   message="Let op je toon."),
-    "vouch for a member": lambda a, w, s: guard.vouch(actor=a, user=w.member, region=w.region),
-    "change the settings": lambda a, w, s: services.update_settings(
+    "warn a member": lambda a, w, s: people.warn(actor=a, user=w.member, region=w.region,
+                                                 message="Let op je toon."),
+    "vouch for a member": lambda a, w, s: approvals.vouch(actor=a, user=w.member, region=w.region),
+    "change the settings": lambda a, w, s: region_settings.update_settings(
         actor=a, region=w.region, flag_threshold=5, approval_posts=2),
 }
 
@@ -148,13 +148,13 @@ STAGED = {"approve", "decline", "restore a post", "merge"}
 def test_a_moderator_suspended_in_the_region_has_none_of_its_powers(world, settings, power):
     Flag.objects.create(post=world.post, user=world.outsider, reason=Flag.Reason.SPAM)
     _suspend(world, world.moderator, where="here")
-    posts = list(Post.objects.order_by("pk").values())
-    threads = list(Thread.objects.order_by("pk").values())
+    post_rows = list(Post.objects.order_by("pk").values())
+    thread_rows = list(Thread.objects.order_by("pk").values())
     with pytest.raises(PermissionDenied):
         POWERS[power](world.moderator, world, settings)
     if power not in STAGED:
-        assert list(Post.objects.order_by("pk").values()) == posts
-        assert list(Thread.objects.order_by("pk").values()) == threads
+        assert list(Post.objects.order_by("pk").values()) == post_rows
+        assert list(Thread.objects.order_by("pk").values()) == thread_rows
     assert AuditEntry.objects.filter(actor=world.moderator, result="denied").exists()
 
 
@@ -176,8 +176,8 @@ def test_a_suspension_elsewhere_or_of_staff_leaves_the_powers(world, settings, p
     actor = getattr(world, who)
     if who == "staff":
         other_staff = type(actor).objects.get(pk=world.staff.pk)
-        services.suspend(actor=make_staff(), user=other_staff, region=world.region,
-                         reason="Even pauze", ends_at=timezone.now() + timedelta(days=3))
+        people.suspend(actor=make_staff(), user=other_staff, region=world.region,
+                       reason="Even pauze", ends_at=timezone.now() + timedelta(days=3))
         permissions.forget_suspensions(actor)
     else:
         _suspend(world, actor, where=where)
@@ -210,17 +210,17 @@ def test_the_permission_answers_agree_for_a_suspended_moderator(world):
 
 
 def _a_suspension_of(world):
-    return services.suspend(actor=world.staff, user=world.member, region=world.region,
-                            reason="Rust", ends_at=timezone.now() + timedelta(days=1))
+    return people.suspend(actor=world.staff, user=world.member, region=world.region,
+                          reason="Rust", ends_at=timezone.now() + timedelta(days=1))
 
 
 @pytest.mark.django_db
 def test_a_suspended_moderator_does_not_see_waiting_posts_of_others(world, settings):
     waiting = _waiting_post(world, settings)
-    posts = Post.objects.filter(pk=waiting.pk).select_related("thread__forum")
-    assert forum_permissions.visible_posts(world.moderator, posts).exists()
+    rows = Post.objects.filter(pk=waiting.pk).select_related("thread__forum")
+    assert forum_permissions.visible_posts(world.moderator, rows).exists()
     _suspend(world, world.moderator, where="here")
-    assert not forum_permissions.visible_posts(world.moderator, posts).exists()
+    assert not forum_permissions.visible_posts(world.moderator, rows).exists()
     assert not forum_permissions.can_view_post(world.moderator, waiting)
 
 
@@ -253,8 +253,8 @@ async def test_the_queue_socket_refuses_a_suspended_moderator(session_for):
         make_forums(region)
         moderator = make_member(region=region, role=Role.MODERATOR)
         staff = make_user(staff=True, mfa=True)
-        services.suspend(actor=staff, user=moderator, region=region, reason="Even pauze",
-                         ends_at=timezone.now() + timedelta(days=3))
+        people.suspend(actor=staff, user=moderator, region=region, reason="Even pauze",
+                       ends_at=timezone.now() + timedelta(days=3))
         return region, moderator
 
     region, moderator = await sync_to_async(build)()

@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from forums import services as forum_services
 from forums.models import Post, Thread
-from moderation import services
+from moderation import people
 from moderation.models import AuditEntry, MemberWarning, Suspension
 
 REASON = "Herhaaldelijk persoonsgegevens van collega gedeeld"
 
 
 def _suspend(world, *, region="region", days=7, actor="moderator"):
-    return services.suspend(
+    return people.suspend(
         actor=getattr(world, actor), user=world.member,
         region=getattr(world, region) if region else None, reason=REASON,
         ends_at=timezone.now() + timedelta(days=days) if days else None)
@@ -92,16 +92,16 @@ def test_site_wide_and_indefinite_are_for_staff_only(world):
 def test_who_may_not_suspend(world, who):
     target = world.author if who == "member" else world.member
     with pytest.raises(PermissionDenied):
-        services.suspend(actor=getattr(world, who), user=target, region=world.region,
-                         reason="x", ends_at=timezone.now() + timedelta(days=1))
+        people.suspend(actor=getattr(world, who), user=target, region=world.region,
+                       reason="x", ends_at=timezone.now() + timedelta(days=1))
     assert not Suspension.objects.exists()
 
 
 def test_moderators_cannot_suspend_staff_or_themselves(world):
     for target in (world.staff, world.moderator):
         with pytest.raises(PermissionDenied):
-            services.suspend(actor=world.moderator, user=target, region=world.region,
-                             reason="x", ends_at=timezone.now() + timedelta(days=1))
+            people.suspend(actor=world.moderator, user=target, region=world.region,
+                           reason="x", ends_at=timezone.now() + timedelta(days=1))
 
 
 def test_a_suspension_ends_by_itself(world):
@@ -115,19 +115,19 @@ def test_a_suspension_ends_by_itself(world):
     assert post.pk
 
 
-def test_lifting_early_restores_rights_and_is_audited(world, signals_sent,
+def test_lifting_early_restores_rights_and_is_audited(world, authors_told,
                                                       django_capture_on_commit_callbacks):
     suspension = _suspend(world)
     with django_capture_on_commit_callbacks(execute=True):
-        services.lift_suspension(actor=world.moderator, suspension=suspension, reason="Excuses")
+        people.lift_suspension(actor=world.moderator, suspension=suspension, reason="Excuses")
     assert forum_services.create_post(actor=world.member, thread=world.thread, body="Dank")
     assert AuditEntry.objects.filter(action="user.unsuspended", reason="Excuses").exists()
-    assert [s["action"] for s in signals_sent] == ["unsuspended"]
+    assert [s["action"] for s in authors_told] == ["unsuspended"]
     with pytest.raises(Exception):  # noqa: B017 - a second lift is a clear validation error
-        services.lift_suspension(actor=world.moderator, suspension=suspension)
+        people.lift_suspension(actor=world.moderator, suspension=suspension)
 
 
-def test_the_member_page_suspends_lifts_and_warns(world, client, signals_sent,
+def test_the_member_page_suspends_lifts_and_warns(world, client, authors_told,
                                                  django_capture_on_commit_callbacks):
     client.force_login(world.moderator)
     url = reverse("moderation:member", args=[world.member.username])
@@ -155,8 +155,8 @@ def test_the_member_page_suspends_lifts_and_warns(world, client, signals_sent,
                                {"reason": "Opgelost"})
     assert response.status_code == 302
     assert Suspension.objects.get().lifted_at is not None
-    assert [s["action"] for s in signals_sent] == ["suspended", "warned", "unsuspended"]
-    assert all(s["recipient"] == world.member for s in signals_sent)
+    assert [s["action"] for s in authors_told] == ["suspended", "warned", "unsuspended"]
+    assert all(s["recipient"] == world.member for s in authors_told)
     client.force_login(world.member)
     mine = client.get(reverse("moderation:my_standing")).content.decode()
     assert "Let op: geen telefoonnummers." in mine and REASON in mine

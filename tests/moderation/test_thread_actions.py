@@ -1,4 +1,4 @@
-"""Moderators' actions on whole threads (moderation.thread_actions and its page): lock, pin,
+"""Moderators' actions on whole threads (moderation.threads and its page): lock, pin,
 rename, kind, tags, move, merge, split. Each is audited with before/after, tells the readers
 (ThreadEvent + broadcast after commit) and the author (a notification with the reason); a
 refused or invalid attempt changes nothing and broadcasts nothing."""
@@ -14,7 +14,7 @@ from django.utils import timezone
 from forums import services as forum_services
 from forums.models import Forum, Post, Tag, Thread, ThreadEvent, ThreadRedirect, ThreadSubscription
 from live import broadcast
-from moderation import services, thread_actions
+from moderation import people, threads
 from moderation.models import AuditEntry
 from notifications.kinds import Kind
 from notifications.models import Notification
@@ -45,8 +45,8 @@ def events_of(thread, type=None):
 
 def suspended_member(world):
     member = make_member(region=world.region)
-    services.suspend(actor=world.moderator, user=member, region=world.region, reason="Rust",
-                     ends_at=timezone.now() + timedelta(days=3))
+    people.suspend(actor=world.moderator, user=member, region=world.region, reason="Rust",
+                   ends_at=timezone.now() + timedelta(days=3))
     return member
 
 
@@ -59,8 +59,8 @@ def thread_events(sent, thread):
 
 def test_a_moderator_locks_audited_told_and_live(world, broadcasts, after_commit):
     with after_commit():
-        thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True,
-                                  reason="Uitgepraat")
+        threads.set_locked(actor=world.moderator, thread=world.thread, locked=True,
+                           reason="Uitgepraat")
     assert world.fresh(world.thread).is_locked
     entry = AuditEntry.objects.get(action="thread.locked")
     assert (entry.actor, entry.object_type, entry.object_id, entry.region) == (
@@ -74,7 +74,7 @@ def test_a_moderator_locks_audited_told_and_live(world, broadcasts, after_commit
     assert notification.reason == "Uitgepraat" and notification.thread_id == world.thread.pk
 
     with after_commit():
-        thread_actions.set_locked(actor=world.staff, thread=world.thread, locked=False)
+        threads.set_locked(actor=world.staff, thread=world.thread, locked=False)
     assert not world.fresh(world.thread).is_locked
     assert AuditEntry.objects.get(action="thread.unlocked").before == {"is_locked": True}
     assert told(world.author, "unlocked")
@@ -82,9 +82,9 @@ def test_a_moderator_locks_audited_told_and_live(world, broadcasts, after_commit
 
 def test_pin_and_unpin_are_audited_and_told(world, after_commit):
     with after_commit():
-        thread_actions.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
-        thread_actions.set_pinned(actor=world.moderator, thread=world.thread, pinned=False,
-                                  reason="Niet meer actueel")
+        threads.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
+        threads.set_pinned(actor=world.moderator, thread=world.thread, pinned=False,
+                           reason="Niet meer actueel")
     assert not world.fresh(world.thread).is_pinned
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", "before", "after"))
     assert actions == [("thread.pinned", {"is_pinned": False}, {"is_pinned": True}),
@@ -97,7 +97,7 @@ def test_others_cannot_lock_and_nothing_happens(world, broadcasts, after_commit,
     actor = suspended_member(world) if who == "suspended" else getattr(world, who)
     before_events = len(events_of(world.thread))
     with after_commit(), pytest.raises(PermissionDenied):
-        thread_actions.set_locked(actor=actor, thread=world.thread, locked=True, reason="x")
+        threads.set_locked(actor=actor, thread=world.thread, locked=True, reason="x")
     assert not world.fresh(world.thread).is_locked
     assert len(events_of(world.thread)) == before_events
     assert thread_events(broadcasts, world.thread) == []
@@ -108,9 +108,9 @@ def test_others_cannot_lock_and_nothing_happens(world, broadcasts, after_commit,
 
 
 def test_locking_a_locked_thread_is_an_error_not_a_second_entry(world):
-    thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True)
+    threads.set_locked(actor=world.moderator, thread=world.thread, locked=True)
     with pytest.raises(ValidationError):
-        thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True)
+        threads.set_locked(actor=world.moderator, thread=world.thread, locked=True)
     assert AuditEntry.objects.filter(action="thread.locked").count() == 1
 
 
@@ -118,9 +118,9 @@ def test_locking_a_locked_thread_is_an_error_not_a_second_entry(world):
 
 def test_rename_is_audited_live_and_told_with_the_reason(world, broadcasts, after_commit):
     with after_commit():
-        thread_actions.rename_thread(actor=world.moderator, thread=world.thread,
-                                     title="  Peilbuizen: hoe vaak uitlezen?  ",
-                                     reason="Duidelijker titel")
+        threads.rename_thread(actor=world.moderator, thread=world.thread,
+                              title="  Peilbuizen: hoe vaak uitlezen?  ",
+                              reason="Duidelijker titel")
     assert world.fresh(world.thread).title == "Peilbuizen: hoe vaak uitlezen?"
     entry = AuditEntry.objects.get(action="thread.renamed")
     assert entry.before == {"title": "Peilbuizen uitlezen"}
@@ -134,7 +134,7 @@ def test_rename_is_audited_live_and_told_with_the_reason(world, broadcasts, afte
 @pytest.mark.parametrize("title", ["", "   ", "x" * 201])
 def test_a_bad_title_changes_nothing(world, broadcasts, after_commit, title):
     with after_commit(), pytest.raises(ValidationError) as error:
-        thread_actions.rename_thread(actor=world.moderator, thread=world.thread, title=title)
+        threads.rename_thread(actor=world.moderator, thread=world.thread, title=title)
     assert "title" in error.value.error_dict
     assert world.fresh(world.thread).title == "Peilbuizen uitlezen"
     assert broadcasts == [] and not AuditEntry.objects.filter(action="thread.renamed").exists()
@@ -143,12 +143,12 @@ def test_a_bad_title_changes_nothing(world, broadcasts, after_commit, title):
 def test_kind_changes_follow_the_rules(world, after_commit):
     thread = world.thread
     with after_commit():
-        thread_actions.change_kind(actor=world.moderator, thread=thread, kind="question")
+        threads.change_kind(actor=world.moderator, thread=thread, kind="question")
     reply = make_post(thread=thread, author=world.member, body="Elk kwartaal.")
     forum_services.accept_answer(actor=world.author, thread=world.fresh(thread), post=reply)
     with after_commit():
-        thread_actions.change_kind(actor=world.moderator, thread=thread, kind="report",
-                                   reason="Dit is een verslag")
+        threads.change_kind(actor=world.moderator, thread=thread, kind="report",
+                            reason="Dit is een verslag")
     thread = world.fresh(thread)
     assert thread.kind == "report" and thread.accepted_answer_id is None
     assert thread.report is not None  # the sections exist, empty, for the author to fill
@@ -157,17 +157,17 @@ def test_kind_changes_follow_the_rules(world, after_commit):
     assert entry.after == {"kind": "report", "accepted_answer": None}
     assert {n.action for n in told(world.author)} == {"kind_changed"}
     with pytest.raises(ValidationError):
-        thread_actions.change_kind(actor=world.moderator, thread=thread, kind="poll")
+        threads.change_kind(actor=world.moderator, thread=thread, kind="poll")
 
 
 def test_a_report_cannot_live_in_a_national_forum(world):
     national = Forum.objects.create(name="Landelijk", slug="landelijk-test")
     thread = make_thread(forum=national, author=world.member)
     with pytest.raises(ValidationError):
-        thread_actions.change_kind(actor=world.staff, thread=thread, kind="report")
+        threads.change_kind(actor=world.staff, thread=thread, kind="report")
     assert world.fresh(thread).kind == "discussion"
     with pytest.raises(PermissionDenied):  # national forums: staff only
-        thread_actions.change_kind(actor=world.moderator, thread=thread, kind="question")
+        threads.change_kind(actor=world.moderator, thread=thread, kind="question")
 
 
 def test_tags_come_from_the_region_and_the_programme(world, after_commit):
@@ -175,15 +175,15 @@ def test_tags_come_from_the_region_and_the_programme(world, after_commit):
     programme = Tag.objects.create(region=None, slug="bodem", name="Bodem")
     theirs = Tag.objects.create(region=world.other_region, slug="dijken", name="Dijken")
     with after_commit():
-        thread_actions.set_tags(actor=world.moderator, thread=world.thread,
-                                tags=[ours, programme], reason="Beter vindbaar")
+        threads.set_tags(actor=world.moderator, thread=world.thread,
+                         tags=[ours, programme], reason="Beter vindbaar")
     assert set(world.fresh(world.thread).tags.all()) == {ours, programme}
     entry = AuditEntry.objects.get(action="thread.retagged")
     assert (entry.before, entry.after) == ({"tags": []}, {"tags": ["bodem", "grondwater"]})
     assert events_of(world.thread, "thread.updated")
     assert told(world.author, "retagged")[0].reason == "Beter vindbaar"
     with pytest.raises(ValidationError):
-        thread_actions.set_tags(actor=world.moderator, thread=world.thread, tags=[theirs])
+        threads.set_tags(actor=world.moderator, thread=world.thread, tags=[theirs])
     assert set(world.fresh(world.thread).tags.all()) == {ours, programme}
 
 
@@ -199,8 +199,8 @@ def test_a_moderator_moves_within_the_region_with_counters_events_and_audit(
         world, broadcasts, after_commit):
     members, questions, _other = _forums(world)
     with after_commit():
-        thread_actions.move_thread(actor=world.moderator, thread=world.thread, forum=members,
-                                   reason="Hoort bij algemeen")
+        threads.move_thread(actor=world.moderator, thread=world.thread, forum=members,
+                            reason="Hoort bij algemeen")
     thread = world.fresh(world.thread)
     assert thread.forum == members
     members.refresh_from_db()
@@ -227,8 +227,8 @@ def test_moving_to_another_region_needs_both_and_drops_the_old_regions_tags(worl
     world.thread.tags.set([ours, programme])
     for actor in (world.moderator, world.other_moderator):
         with after_commit(), pytest.raises(PermissionDenied):
-            thread_actions.move_thread(actor=actor, thread=world.thread, forum=other_forum,
-                                       reason="Verkeerde regio")
+            threads.move_thread(actor=actor, thread=world.thread, forum=other_forum,
+                                reason="Verkeerde regio")
     assert world.fresh(world.thread).forum.region == world.region
     assert broadcasts == [] and told(world.author) == []
     assert AuditEntry.objects.filter(action="thread.moved", result="denied").count() == 2
@@ -237,8 +237,8 @@ def test_moving_to_another_region_needs_both_and_drops_the_old_regions_tags(worl
                               role=Role.MODERATOR)
     region_permissions.reset_cache(world.moderator)
     with after_commit():
-        thread_actions.move_thread(actor=world.moderator, thread=world.thread,
-                                   forum=other_forum, reason="Verkeerde regio")
+        threads.move_thread(actor=world.moderator, thread=world.thread,
+                            forum=other_forum, reason="Verkeerde regio")
     thread = world.fresh(world.thread)
     assert thread.forum == other_forum and list(thread.tags.all()) == [programme]
     entries = AuditEntry.objects.filter(action="thread.moved", result="success")
@@ -249,19 +249,19 @@ def test_moving_to_another_region_needs_both_and_drops_the_old_regions_tags(worl
 def test_staff_move_anywhere(world, after_commit):
     _m, _q, other_forum = _forums(world)
     with after_commit():
-        thread_actions.move_thread(actor=world.staff, thread=world.thread, forum=other_forum,
-                                   reason="Andere regio")
+        threads.move_thread(actor=world.staff, thread=world.thread, forum=other_forum,
+                            reason="Andere regio")
     assert world.fresh(world.thread).forum == other_forum
 
 
 def test_moving_to_the_same_forum_or_without_a_reason_changes_nothing(world, broadcasts):
     members, questions, _other = _forums(world)
     with pytest.raises(ValidationError):
-        thread_actions.move_thread(actor=world.moderator, thread=world.thread, forum=questions,
-                                   reason="x")
+        threads.move_thread(actor=world.moderator, thread=world.thread, forum=questions,
+                            reason="x")
     with pytest.raises(ValidationError):
-        thread_actions.move_thread(actor=world.moderator, thread=world.thread, forum=members,
-                                   reason="  ")
+        threads.move_thread(actor=world.moderator, thread=world.thread, forum=members,
+                            reason="  ")
     assert world.fresh(world.thread).forum == questions and broadcasts == []
 
 
@@ -282,8 +282,8 @@ def test_merge_appends_in_order_redirects_and_tells(world, two_threads, broadcas
                         .values_list("pk", flat=True))
     ThreadSubscription.objects.get_or_create(user=world.outsider, thread=source)
     with after_commit():
-        thread_actions.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+        threads.merge_threads(actor=world.moderator, thread=source, into=target,
+                              reason="Dubbel onderwerp")
     assert not Thread.objects.filter(pk=source.pk).exists()
     target = world.fresh(target)
     positions = list(Post.objects.filter(thread=target).order_by("position")
@@ -323,8 +323,8 @@ def test_merge_appends_in_order_redirects_and_tells(world, two_threads, broadcas
 def test_a_redirect_follows_a_second_merge(world, two_threads, after_commit, client):
     source, target, _ = two_threads
     third = make_thread(forum=source.forum, author=world.member, title="Derde")
-    thread_actions.merge_threads(actor=world.moderator, thread=source, into=target, reason="1")
-    thread_actions.merge_threads(actor=world.moderator, thread=target, into=third, reason="2")
+    threads.merge_threads(actor=world.moderator, thread=source, into=target, reason="1")
+    threads.merge_threads(actor=world.moderator, thread=target, into=third, reason="2")
     assert client.get(f"/onderwerp/{source.pk}/")["Location"] == f"/onderwerp/{third.pk}/"
 
 
@@ -337,14 +337,14 @@ def test_notifications_of_a_merged_thread_follow_its_posts(world, two_threads, a
     ThreadSubscription.objects.get_or_create(user=watcher, thread=source)
     with after_commit():
         reply = forum_services.create_post(actor=world.member, thread=source, body="Ook zo.")
-        thread_actions.set_locked(actor=world.moderator, thread=source, locked=True)
+        threads.set_locked(actor=world.moderator, thread=source, locked=True)
     [about_reply] = Notification.objects.filter(recipient=watcher, kind=Kind.REPLY)
     [about_lock] = told(world.author, "locked")
     assert about_reply.thread_id == about_lock.thread_id == source.pk
 
     with after_commit():
-        thread_actions.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+        threads.merge_threads(actor=world.moderator, thread=source, into=target,
+                              reason="Dubbel onderwerp")
     about_reply.refresh_from_db()
     about_lock.refresh_from_db()
     assert (about_reply.thread_id, about_reply.post_id) == (target.pk, reply.pk)
@@ -362,12 +362,12 @@ def test_notifications_follow_a_merged_thread_into_another_region(world, after_c
     elsewhere = make_thread(forum=world.other_region.forums.get(slug="vragen-en-antwoorden"),
                             author=world.outsider, title="In Zuid")
     with after_commit():
-        thread_actions.set_locked(actor=world.moderator, thread=world.thread, locked=True)
+        threads.set_locked(actor=world.moderator, thread=world.thread, locked=True)
     [about_lock] = told(world.author, "locked")
     assert about_lock.region_id == world.region.pk
     with after_commit():
-        thread_actions.merge_threads(actor=world.staff, thread=world.thread, into=elsewhere,
-                                     reason="Hoort in Zuid")
+        threads.merge_threads(actor=world.staff, thread=world.thread, into=elsewhere,
+                              reason="Hoort in Zuid")
     about_lock.refresh_from_db()
     assert (about_lock.thread_id, about_lock.region_id) == (elsewhere.pk, world.other_region.pk)
 
@@ -385,8 +385,8 @@ def _unchanged(world, source, target, broadcasts, notifications_before=0):
 def test_merging_into_itself_is_refused(world, two_threads, broadcasts, after_commit):
     source, target, _ = two_threads
     with after_commit(), pytest.raises(ValidationError) as error:
-        thread_actions.merge_threads(actor=world.moderator, thread=source, into=source,
-                                     reason="x")
+        threads.merge_threads(actor=world.moderator, thread=source, into=source,
+                              reason="x")
     assert "into" in error.value.error_dict
     _unchanged(world, source, target, broadcasts)
 
@@ -398,14 +398,14 @@ def test_merging_across_regions_needs_both(world, two_threads, broadcasts, after
     broadcasts.clear()
     for actor in (world.moderator, world.other_moderator, world.member):
         with after_commit(), pytest.raises(PermissionDenied):
-            thread_actions.merge_threads(actor=actor, thread=source, into=elsewhere,
-                                         reason="x")
+            threads.merge_threads(actor=actor, thread=source, into=elsewhere,
+                                  reason="x")
     assert Post.objects.filter(thread=elsewhere).count() == 1
     _unchanged(world, source, target, broadcasts)
     assert AuditEntry.objects.filter(action="thread.merged", result="denied").count() == 3
     with after_commit():
-        thread_actions.merge_threads(actor=world.staff, thread=source, into=elsewhere,
-                                     reason="Staf mag overal")
+        threads.merge_threads(actor=world.staff, thread=source, into=elsewhere,
+                              reason="Staf mag overal")
     assert Post.objects.filter(thread=elsewhere).count() == 3
 
 
@@ -429,9 +429,9 @@ def test_split_moves_the_chosen_posts_and_renumbers_both(world, long_thread, bro
     created_html = {e.payload["post_id"] for e in events_of(thread, "post.created")}
     assert p3.pk in created_html
     with after_commit():
-        new = thread_actions.split_thread(actor=world.moderator, thread=thread,
-                                          post_ids=[p5.pk, p3.pk], title="Afsplitsing",
-                                          forum=members, reason="Ander onderwerp")
+        new = threads.split_thread(actor=world.moderator, thread=thread,
+                                   post_ids=[p5.pk, p3.pk], title="Afsplitsing",
+                                   forum=members, reason="Ander onderwerp")
     assert (new.title, new.forum, new.author) == ("Afsplitsing", members, writer)
     assert list(Post.objects.filter(thread=new).order_by("position")
                 .values_list("pk", "position")) == [(p3.pk, 1), (p5.pk, 2)]
@@ -469,8 +469,8 @@ def test_bad_splits_change_nothing(world, long_thread, broadcasts, after_commit,
     broadcasts.clear()
     before = list(Post.objects.filter(thread=thread).values_list("pk", "position"))
     with after_commit(), pytest.raises((ValidationError, PermissionDenied)):
-        thread_actions.split_thread(actor=actor, thread=thread, post_ids=post_ids, title="T",
-                                    forum=thread.forum, reason="r")
+        threads.split_thread(actor=actor, thread=thread, post_ids=post_ids, title="T",
+                             forum=thread.forum, reason="r")
     assert list(Post.objects.filter(thread=thread).values_list("pk", "position")) == before
     assert Thread.objects.filter(title="T").count() == 0
     assert broadcasts == []
@@ -611,7 +611,7 @@ def test_split_through_the_page(world, long_thread, client, after_commit):
 
 def test_an_anonymous_visitor_of_a_merged_address_is_redirected_too(world, two_threads):
     source, target, _ = two_threads
-    thread_actions.merge_threads(actor=world.moderator, thread=source, into=target, reason="x")
+    threads.merge_threads(actor=world.moderator, thread=source, into=target, reason="x")
     response = Client().get(f"/onderwerp/{source.pk}/")
     assert response.status_code == 301 and response["Location"] == f"/onderwerp/{target.pk}/"
     assert Client().get(f"/onderwerp/{target.pk + 1000}/").status_code == 404
@@ -621,12 +621,12 @@ def test_staff_split_into_another_regions_forum(world, long_thread, after_commit
     thread, (_p2, p3, _p4, _p5), writer, _other = long_thread
     _m, _q, other_forum = _forums(world)
     with pytest.raises(PermissionDenied):
-        thread_actions.split_thread(actor=world.moderator, thread=thread, post_ids=[p3.pk],
-                                    title="Elders", forum=other_forum, reason="r")
+        threads.split_thread(actor=world.moderator, thread=thread, post_ids=[p3.pk],
+                             title="Elders", forum=other_forum, reason="r")
     assert AuditEntry.objects.filter(action="thread.split", result="denied").exists()
     with after_commit():
-        new = thread_actions.split_thread(actor=world.staff, thread=thread, post_ids=[p3.pk],
-                                          title="Elders", forum=other_forum, reason="r")
+        new = threads.split_thread(actor=world.staff, thread=thread, post_ids=[p3.pk],
+                                   title="Elders", forum=other_forum, reason="r")
     assert new.forum == other_forum and new.post_count == 1
     assert AuditEntry.objects.filter(action="thread.split", result="success",
                                      region=world.other_region).exists()
@@ -638,8 +638,8 @@ def test_the_new_notifications_read_as_sentences(world, after_commit):
     from notifications.present import describe
 
     with after_commit():
-        thread_actions.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
-        thread_actions.change_kind(actor=world.moderator, thread=world.thread, kind="question")
+        threads.set_pinned(actor=world.moderator, thread=world.thread, pinned=True)
+        threads.change_kind(actor=world.moderator, thread=world.thread, kind="question")
     with translation.override("en"):
         texts = {n.action: describe(n) for n in told(world.author)}
     assert texts["pinned"] == "A moderator pinned your thread “Peilbuizen uitlezen”"
@@ -677,8 +677,8 @@ def test_the_tags_form_offers_programme_and_region_tags_and_saves_them(world, cl
 def test_a_merged_address_does_not_lead_strangers_to_a_members_only_thread(world, client):
     members, _questions, _other = _forums(world)
     private = make_thread(forum=members, author=world.member, title="Intern")
-    thread_actions.merge_threads(actor=world.moderator, thread=world.thread, into=private,
-                                 reason="Intern verder")
+    threads.merge_threads(actor=world.moderator, thread=world.thread, into=private,
+                          reason="Intern verder")
     assert Client().get(f"/onderwerp/{world.thread.pk}/").status_code == 404
     client.force_login(world.member)
     assert client.get(f"/onderwerp/{world.thread.pk}/").status_code == 301
@@ -697,17 +697,17 @@ def test_posts_waiting_for_approval_keep_waiting_through_merge_and_split(world, 
     waiting = forum_services.create_post(actor=newcomer, thread=source, body="Mijn eerste.")
     assert waiting.is_pending and waiting.position is None
     with after_commit():
-        thread_actions.merge_threads(actor=world.moderator, thread=source, into=target,
-                                     reason="Dubbel onderwerp")
+        threads.merge_threads(actor=world.moderator, thread=source, into=target,
+                              reason="Dubbel onderwerp")
     waiting.refresh_from_db()
     target = world.fresh(target)
     assert waiting.thread_id == target.pk and waiting.is_pending and waiting.position is None
     assert (target.post_count, target.last_position) == (4, 4)
     with after_commit():
-        thread_actions.split_thread(actor=world.moderator, thread=target,
-                                    post_ids=[p.pk for p in target.posts.filter(position=4)],
-                                    title="Apart verder", forum=target.forum,
-                                    reason="Eigen onderwerp")
+        threads.split_thread(actor=world.moderator, thread=target,
+                             post_ids=[p.pk for p in target.posts.filter(position=4)],
+                             title="Apart verder", forum=target.forum,
+                             reason="Eigen onderwerp")
     waiting.refresh_from_db()
     target = world.fresh(target)
     assert waiting.thread_id == target.pk and waiting.position is None

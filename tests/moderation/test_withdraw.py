@@ -11,7 +11,7 @@ from django.urls import reverse
 from forums import services as forum_services
 from forums.models import Forum, Post, Thread, ThreadSubscription
 from live import broadcast
-from moderation import guard
+from moderation import approvals
 from moderation.models import AuditEntry
 from moderation.selectors import queue_count
 from tests.factories import make_member
@@ -72,7 +72,7 @@ def test_the_author_withdraws_a_waiting_reply_from_the_thread_page(world, newcom
         (broadcast.moderation_group(region), {"type": "queue.changed", "region_id": region}),
         (broadcast.moderation_group(None), {"type": "queue.changed", "region_id": region}),
     ]
-    # Not audited: an author's own action on what only they wrote (see guard.withdraw_post).
+    # Not audited: an author's own action on what only they wrote (see approvals.withdraw_post).
     assert not AuditEntry.objects.filter(object_type="post", object_id=waiting.pk).exists()
     assert "kwelwater" not in _queue_page(client, world)
     assert queue_count(viewer=world.moderator) == 0
@@ -114,7 +114,7 @@ def test_someone_elses_waiting_post_is_not_there_to_withdraw(world, newcomer, wh
     assert client.post(url).status_code == 404
     assert Post.objects.get(pk=waiting.pk).is_pending
     with pytest.raises(PermissionDenied):
-        guard.withdraw_post(actor=getattr(world, who), post=waiting)
+        approvals.withdraw_post(actor=getattr(world, who), post=waiting)
     assert Post.objects.get(pk=waiting.pk).is_pending
 
 
@@ -140,7 +140,7 @@ def test_approved_a_moment_before_the_withdrawal_it_stays_and_the_author_is_told
     client.force_login(newcomer)
     url = reverse("moderation:withdraw", args=[waiting.pk])
     assert client.get(url).status_code == 200  # the confirmation was open ...
-    guard.approve_post(actor=world.moderator, post=waiting)  # ... when a moderator approved
+    approvals.approve_post(actor=world.moderator, post=waiting)  # ... when a moderator approved
     with pytest.raises(ValidationError):
         forum_services.withdraw_post(actor=newcomer, post=waiting)
     response = client.post(url, follow=True)

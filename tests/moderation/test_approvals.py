@@ -12,7 +12,7 @@ from forums import services as forum_services
 from forums.models import Forum, Post, Thread, ThreadEvent
 from forums.signals import post_created
 from live import broadcast
-from moderation import guard, services
+from moderation import approvals, region_settings
 from moderation.models import AuditEntry, Vouch
 from moderation.selectors import queue_count
 from notifications.kinds import Kind
@@ -160,62 +160,62 @@ def test_staff_are_never_held(world):
 
 def test_a_vouched_member_is_not_held_and_the_vouch_is_audited(world):
     newcomer = make_member(region=world.region)
-    guard.vouch(actor=world.moderator, user=newcomer, region=world.region)
+    approvals.vouch(actor=world.moderator, user=newcomer, region=world.region)
     assert AuditEntry.objects.filter(action="user.vouched", object_id=newcomer.pk,
                                      actor=world.moderator).exists()
     assert not _reply(world, newcomer).is_pending
     # Only in the region vouched for.
-    assert not guard.must_wait(newcomer, world.thread.forum)
+    assert not approvals.must_wait(newcomer, world.thread.forum)
     outsider_forum = Forum.objects.filter(region=world.other_region).first()
     make_member(region=world.other_region, user=newcomer)
-    assert guard.must_wait(newcomer, outsider_forum)
+    assert approvals.must_wait(newcomer, outsider_forum)
 
 
 def test_the_region_setting_decides_how_many_posts_wait(world):
     newcomer = make_member(region=world.region)
-    services.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=0)
+    region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
+                                    approval_posts=0)
     assert not _reply(world, newcomer).is_pending
-    services.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=2)
+    region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
+                                    approval_posts=2)
     other = make_member(region=world.region)
     first, second = _reply(world, other), _reply(world, other, "Nog een vraag")
     assert first.is_pending and second.is_pending
-    guard.approve_post(actor=world.moderator, post=first)
+    approvals.approve_post(actor=world.moderator, post=first)
     assert _reply(world, other, "Derde").is_pending  # one published, two needed
-    guard.approve_post(actor=world.moderator, post=second)
+    approvals.approve_post(actor=world.moderator, post=second)
     assert not _reply(world, other, "Vierde").is_pending
 
 
 def test_a_member_past_the_guard_costs_no_query_until_the_region_asks_for_more(
         world, django_assert_num_queries):
     member = make_member(region=world.region)
-    guard.approve_post(actor=world.moderator, post=_reply(world, member))
+    approvals.approve_post(actor=world.moderator, post=_reply(world, member))
     forum = world.thread.forum
-    assert not guard.must_wait(member, forum)  # counts once, then remembers
+    assert not approvals.must_wait(member, forum)  # counts once, then remembers
     with django_assert_num_queries(0):
-        assert not guard.must_wait(member, forum)
-    services.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
-                             approval_posts=2)
-    assert guard.must_wait(member, forum)
+        assert not approvals.must_wait(member, forum)
+    region_settings.update_settings(actor=world.moderator, region=world.region, flag_threshold=3,
+                                    approval_posts=2)
+    assert approvals.must_wait(member, forum)
 
 
 def test_a_settings_row_changed_outside_the_service_is_seen_at_once(world):
     from moderation.models import RegionModerationSettings
 
     newcomer = make_member(region=world.region)
-    assert services.settings_for(world.region).approval_posts == 1  # now cached
+    assert region_settings.settings_for(world.region).approval_posts == 1  # now cached
     RegionModerationSettings.objects.update_or_create(
         region=world.region, defaults={"approval_posts": 0, "flag_threshold": 5})
-    assert services.settings_for(world.region).flag_threshold == 5
+    assert region_settings.settings_for(world.region).flag_threshold == 5
     assert not _reply(world, newcomer).is_pending
     RegionModerationSettings.objects.filter(region=world.region).get().delete()
-    assert services.settings_for(world.region).flag_threshold == 3
+    assert region_settings.settings_for(world.region).flag_threshold == 3
 
 
 def test_once_approved_the_next_post_is_published_at_once(world):
     newcomer = make_member(region=world.region)
-    guard.approve_post(actor=world.moderator, post=_reply(world, newcomer))
+    approvals.approve_post(actor=world.moderator, post=_reply(world, newcomer))
     assert not _reply(world, newcomer, "Tweede bericht").is_pending
 
 
@@ -228,7 +228,7 @@ def test_approving_a_reply_publishes_it_as_a_new_post_is_published(
     thread_before = _counters(world.thread)
     broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        guard.approve_post(actor=world.moderator, post=post, reason="Welkom!")
+        approvals.approve_post(actor=world.moderator, post=post, reason="Welkom!")
     # Open review queues refresh.
     assert (broadcast.moderation_group(world.region.pk),
             {"type": "queue.changed", "region_id": world.region.pk}) in broadcasts
@@ -269,7 +269,7 @@ def test_approving_a_thread_publishes_it_and_tells_its_watchers(
     threads_before = Forum.objects.get(pk=forum.pk).thread_count
     post = thread.posts.get()
     with django_capture_on_commit_callbacks(execute=True):
-        guard.approve_post(actor=world.moderator, post=post)
+        approvals.approve_post(actor=world.moderator, post=post)
     thread.refresh_from_db()
     post.refresh_from_db()
     assert not thread.is_pending and post.position == 1
@@ -290,10 +290,10 @@ def test_declining_needs_a_reason_and_keeps_the_post_out_for_good(
     post = _reply(world, newcomer)
     before = _counters(world.thread)
     with pytest.raises(ValidationError):
-        guard.decline_post(actor=world.moderator, post=post, reason="  ")
+        approvals.decline_post(actor=world.moderator, post=post, reason="  ")
     assert Post.objects.get(pk=post.pk).is_deleted is False
     with django_capture_on_commit_callbacks(execute=True):
-        guard.decline_post(actor=world.moderator, post=post, reason="Reclame.")
+        approvals.decline_post(actor=world.moderator, post=post, reason="Reclame.")
     post.refresh_from_db()
     assert post.is_deleted and post.is_pending and post.position is None
     assert _counters(world.thread) == before
@@ -302,7 +302,7 @@ def test_declining_needs_a_reason_and_keeps_the_post_out_for_good(
     assert told.action == "declined" and told.reason == "Reclame."
     assert AuditEntry.objects.get(action="post.declined").reason == "Reclame."
     with pytest.raises(ValidationError):
-        guard.approve_post(actor=world.moderator, post=post)
+        approvals.approve_post(actor=world.moderator, post=post)
     assert queue_count(viewer=world.moderator) == 0
     # Still a new member: the next post waits as well.
     assert _reply(world, newcomer, "Opnieuw").is_pending
@@ -316,7 +316,7 @@ def test_a_declined_thread_stays_out_and_its_author_is_told(
     thread = forum_services.create_thread(actor=newcomer, forum=world.thread.forum,
                                           title="Koop nu", body="Goedkope pompen!")
     with django_capture_on_commit_callbacks(execute=True):
-        guard.decline_post(actor=world.moderator, post=thread.posts.get(), reason="Reclame.")
+        approvals.decline_post(actor=world.moderator, post=thread.posts.get(), reason="Reclame.")
     thread.refresh_from_db()
     assert thread.is_pending and thread.is_declined
     client.force_login(world.member)
@@ -336,9 +336,9 @@ def test_only_the_regions_moderators_approve_or_decline(world, who):
     before = _counters(world.thread)
     actor = getattr(world, who)
     with pytest.raises(PermissionDenied):
-        guard.approve_post(actor=actor, post=post)
+        approvals.approve_post(actor=actor, post=post)
     with pytest.raises(PermissionDenied):
-        guard.decline_post(actor=actor, post=post, reason="Nee")
+        approvals.decline_post(actor=actor, post=post, reason="Nee")
     post.refresh_from_db()
     assert post.is_pending and not post.is_deleted
     assert _counters(world.thread) == before
@@ -364,7 +364,7 @@ def test_vouching_is_for_the_regions_moderators(world):
     newcomer = make_member(region=world.region)
     for actor in (world.member, world.other_moderator, newcomer):
         with pytest.raises(PermissionDenied):
-            guard.vouch(actor=actor, user=newcomer, region=world.region)
+            approvals.vouch(actor=actor, user=newcomer, region=world.region)
     assert not Vouch.objects.exists()
     assert AuditEntry.objects.filter(action="user.vouched",
                                      result=AuditEntry.Result.DENIED).count() == 3

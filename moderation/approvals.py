@@ -1,11 +1,12 @@
-"""The new-member guard: a member's first posts in a region wait for a moderator's approval.
+"""The approval of first posts (the new-member guard): a member's first posts in a region wait
+for a moderator's approval.
 
 How many is the region's `RegionModerationSettings.approval_posts` (default 1, 0 is off).
 Never held: staff, the region's moderators and regional reporters, and members a moderator has
 vouched for in that region. National forums belong to no region and are not guarded.
 
-forums asks `must_wait` (registered in forums.permissions.approval_checks, see receivers.py)
-and writes a waiting post without publishing it; approve/decline/vouch here are the moderators'
+forums asks `must_wait` (through forums.permissions.ParticipationAdapter, see adapter.py) and
+writes a waiting post without publishing it; approve/decline/vouch here are the moderators'
 writes, audited like every other moderation action.
 """
 
@@ -13,7 +14,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -23,18 +23,11 @@ from regions import permissions as region_permissions
 from regions.models import Region, Role
 
 from . import permissions
+from .audit import clean_reason, record, refusals_recorded, refuse
 from .models import Vouch
-from .services import (
-    _clean_reason,
-    _notify,
-    _refuse,
-    _region_of,
-    queue_changed,
-    record,
-    refusals_recorded,
-    settings_cache_key,
-    settings_for,
-)
+from .notices import queue_changed
+from .posts import decided
+from .region_settings import settings_cache_key, settings_for
 
 NEVER_HELD_ROLES = (Role.MODERATOR, Role.REPORTER)
 
@@ -67,31 +60,18 @@ def must_wait(user, forum: Forum) -> bool:
     return not Vouch.objects.filter(user=user, region_id=forum.region_id).exists()
 
 
-def list_waiting_posts(*, region_ids: set[int] | None) -> QuerySet[Post]:
-    """Posts and new threads waiting for approval in these regions (None: all), oldest first."""
-    posts = Post.objects.filter(is_pending=True, is_deleted=False)
-    if region_ids is not None:
-        posts = posts.filter(thread__forum__region_id__in=region_ids)
-    return posts.select_related("thread__forum__region", "author__profile") \
-        .order_by("created_at", "pk")
-
-
 @refusals_recorded
 @transaction.atomic
 def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
     """Publish the waiting post exactly as a new post is published now (forums.services)."""
     post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
-    region = _region_of(post)
     if not permissions.can_moderate_post(actor, post):
-        raise _refuse(actor, "post.approved", post, region)
-    reason = _clean_reason(reason, required=False)
+        raise refuse(actor, "post.approved", post, post.thread.forum.region)
+    reason = clean_reason(reason, required=False)
     opens_thread = post.thread.is_pending
     post = forum_services.approve_post(actor=actor, post=post)
-    record(actor=actor, action="post.approved", obj=post, region=region, reason=reason,
-           after={"position": post.position, "thread_published": opens_thread})
-    _notify("approved", actor=actor, recipient=post.author, reason=reason, post=post,
-            thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.approved", "approved", actor=actor, post=post, reason=reason,
+            after={"position": post.position, "thread_published": opens_thread})
     return post
 
 
@@ -100,16 +80,12 @@ def approve_post(*, actor: User, post: Post, reason: str = "") -> Post:
 def decline_post(*, actor: User, post: Post, reason: str) -> Post:
     """Keep the waiting post out for good; its author reads the reason."""
     post = Post.objects.select_related("thread__forum__region").get(pk=post.pk)
-    region = _region_of(post)
     if not permissions.can_moderate_post(actor, post):
-        raise _refuse(actor, "post.declined", post, region)
-    reason = _clean_reason(reason)
+        raise refuse(actor, "post.declined", post, post.thread.forum.region)
+    reason = clean_reason(reason)
     post = forum_services.decline_post(actor=actor, post=post)
-    record(actor=actor, action="post.declined", obj=post, region=region, reason=reason,
-           after={"thread_declined": post.thread.is_declined})
-    _notify("declined", actor=actor, recipient=post.author, reason=reason, post=post,
-            thread=post.thread, region=region)
-    queue_changed(post.thread.forum.region_id)
+    decided("post.declined", "declined", actor=actor, post=post, reason=reason,
+            after={"thread_declined": post.thread.is_declined})
     return post
 
 
@@ -134,9 +110,9 @@ def is_vouched(user: User, region: Region) -> bool:
 @transaction.atomic
 def vouch(*, actor: User, user: User, region: Region, reason: str = "") -> Vouch:
     """The member's posts in this region no longer wait for approval."""
-    if not permissions.can_warn(actor, user, region):  # a moderator of the region, not oneself
-        raise _refuse(actor, "user.vouched", user, region)
-    reason = _clean_reason(reason, required=False)
+    if not permissions.can_vouch(actor, user, region):
+        raise refuse(actor, "user.vouched", user, region)
+    reason = clean_reason(reason, required=False)
     if is_vouched(user, region):
         raise ValidationError(_("You have already vouched for this member in %(region)s.")
                               % {"region": region.name})
@@ -148,9 +124,9 @@ def vouch(*, actor: User, user: User, region: Region, reason: str = "") -> Vouch
 @refusals_recorded
 @transaction.atomic
 def withdraw_vouch(*, actor: User, user: User, region: Region, reason: str = "") -> None:
-    if not permissions.can_warn(actor, user, region):
-        raise _refuse(actor, "user.unvouched", user, region)
-    reason = _clean_reason(reason, required=False)
+    if not permissions.can_vouch(actor, user, region):
+        raise refuse(actor, "user.unvouched", user, region)
+    reason = clean_reason(reason, required=False)
     deleted, _detail = Vouch.objects.filter(user=user, region=region).delete()
     if not deleted:
         raise ValidationError(_("Nobody has vouched for this member in %(region)s.")
