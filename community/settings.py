@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "forums",
     "notifications",
     "moderation",
+    "events",
     "community",
 ]
 
