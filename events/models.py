@@ -88,6 +88,8 @@ class Meeting(models.Model):
                                 choices=Audience.choices, default=Audience.OPEN)
     allows_guests = models.BooleanField(
         _("guests without an account may register"), default=False)
+    cancelled_reason = models.TextField(_("reason for cancelling"), max_length=1000,
+                                        blank=True)
     # RFC 5545 SEQUENCE: rises with every change of time or place and with a cancellation.
     sequence = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
