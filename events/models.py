@@ -161,6 +161,13 @@ class Meeting(models.Model):
         return self.starts_at <= (now or timezone.now())
 
     @property
+    def places_left(self) -> int | None:
+        """None: unlimited. Needs the places_taken annotation (selectors.with_places)."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.places_taken, 0)
+
+    @property
     def state(self) -> str:
         """draft, published, cancelled or past: the status a person is shown."""
         if self.status == self.Status.PUBLISHED and self.is_past():
@@ -239,6 +246,13 @@ class ProgrammeItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def places_left(self) -> int | None:
+        """None: as many as the meeting. Needs the places_taken annotation (selectors)."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.places_taken, 0)
 
     def overlaps(self, other: "ProgrammeItem") -> bool:
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at

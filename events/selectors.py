@@ -5,7 +5,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from . import permissions
-from .models import ACTIVE_STATUSES, Meeting, ProgrammeItem, Registration
+from .models import ACTIVE_STATUSES, Meeting, ProgrammeItem, Registration, Speaker
 
 _TAKEN = Q(registrations__status__in=Registration.HOLDS_PLACE)
 _WAITING = Q(registrations__status=Registration.Status.WAITING)
@@ -41,12 +41,13 @@ def get_meeting(*, viewer: User, meeting_id: int) -> Meeting:
 
 
 def get_meeting_page(*, viewer: User, meeting_id: int) -> Meeting:
-    """The meeting with what its page shows: places, tags, the programme with its speakers
-    and the places each session has taken."""
-    sessions = ProgrammeItem.objects.annotate(taken=Count("registrations", filter=_TAKEN)) \
-        .prefetch_related("speakers")
+    """The meeting with what its page shows: places, tags, the questions, the programme with
+    its speakers and the places each session has taken."""
+    programme = ProgrammeItem.objects.annotate(
+        places_taken=Count("registrations", filter=_TAKEN),
+    ).prefetch_related(Prefetch("speakers", queryset=Speaker.objects.select_related("user")))
     meetings = with_places(Meeting.objects.select_related("region")).prefetch_related(
-        "tags", Prefetch("programme", queryset=sessions))
+        "tags", "questions", Prefetch("programme", queryset=programme))
     return get_object_or_404(permissions.visible_meetings(viewer, meetings), pk=meeting_id)
 
 

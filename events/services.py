@@ -281,18 +281,19 @@ def add_question(*, actor: User, meeting: Meeting, label: str, kind: str = Quest
 
 # --- Registering ----------------------------------------------------------------------------
 
-def _check_registration_open(meeting: Meeting, now: datetime) -> None:
+def registration_closed_because(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """Why registration is not open at this moment, in the user's language; None: it is."""
+    now = now or timezone.now()
     if meeting.status == Meeting.Status.CANCELLED:
-        raise ValidationError(_("This meeting has been cancelled."))
+        return _("This meeting has been cancelled.")
     if meeting.has_started(now):
-        raise ValidationError(_("This meeting has started: registration is closed."))
+        return _("This meeting has started: registration is closed.")
     closes, opens = meeting.registration_closes_at, meeting.registration_opens_at
     if closes and now >= closes:
-        raise ValidationError(_("Registration for this meeting closed on %(when)s.")
-                              % {"when": _when(closes)})
+        return _("Registration for this meeting closed on %(when)s.") % {"when": _when(closes)}
     if opens and now < opens:
-        raise ValidationError(_("Registration for this meeting opens on %(when)s.")
-                              % {"when": _when(opens)})
+        return _("Registration for this meeting opens on %(when)s.") % {"when": _when(opens)}
+    return None
 
 
 def _clean_answer(question: Question, value) -> object:
@@ -337,7 +338,8 @@ def _clean_answers(meeting: Meeting, answers: dict) -> list[Answer]:
 
 def _sessions_with_places(sessions: Iterable[ProgrammeItem]):
     return ProgrammeItem.objects.filter(pk__in=[s.pk for s in sessions]).annotate(
-        taken=Count("registrations", filter=Q(registrations__status__in=HOLDS_PLACE)))
+        places_taken=Count("registrations",
+                           filter=Q(registrations__status__in=HOLDS_PLACE)))
 
 
 def _full(sessions: Iterable[ProgrammeItem]) -> list[ProgrammeItem]:
@@ -346,7 +348,7 @@ def _full(sessions: Iterable[ProgrammeItem]) -> list[ProgrammeItem]:
     if not limited:
         return []
     return [session for session in _sessions_with_places(limited)
-            if session.taken >= session.capacity]
+            if session.places_left == 0]
 
 
 def _clean_sessions(meeting: Meeting, sessions: Iterable) -> list[ProgrammeItem]:
@@ -386,7 +388,9 @@ def register(*, actor: User, meeting: Meeting, answers: dict | None = None,
                                            status__in=ACTIVE_STATUSES).first()
     if existing is not None:
         return existing
-    _check_registration_open(meeting, now)
+    closed = registration_closed_because(meeting, now)
+    if closed:
+        raise ValidationError(closed)
     counts = _counts(meeting)
     has_room = meeting.capacity is None or counts["taken"] < meeting.capacity
     if not has_room and not meeting.has_waiting_list:
