@@ -108,21 +108,6 @@ def _clean_tags(region_id: int | None, tags: Iterable[Tag]) -> list[Tag]:
     return tags
 
 
-@transaction.atomic
-def create_meeting(*, actor: User, region: Region | None = None, tags: Iterable[Tag] = (),
-                   **fields) -> Meeting:
-    """A draft; publish_meeting makes it visible to its audience."""
-    permissions.require_create(actor, region)
-    meeting = Meeting(region=region, created_by=actor, status=Meeting.Status.DRAFT)
-    _apply(meeting, fields)
-    tags = _clean_tags(meeting.region_id, tags)
-    # The database checks the same rules; clean() says them beside their fields.
-    meeting.full_clean(validate_constraints=False)
-    meeting.save()
-    meeting.tags.set(tags)
-    return meeting
-
-
 def _counts(meeting: Meeting) -> dict:
     """Places taken, people waiting and the last arrival, in one query; under the lock."""
     return Registration.objects.filter(meeting=meeting).aggregate(
@@ -132,27 +117,65 @@ def _counts(meeting: Meeting) -> dict:
     )
 
 
+def _draft(*, actor: User, region: Region | None) -> Meeting:
+    permissions.require_create(actor, region)
+    return Meeting(region=region, created_by=actor, status=Meeting.Status.DRAFT)
+
+
+def _changed(meeting: Meeting, fields: dict, tags: Iterable[Tag] | None) -> list[Tag] | None:
+    """The meeting with `fields` applied, checked against every rule of a create or update
+    (raised beside the fields): the model's own and, for a saved meeting, the places taken
+    and the people waiting. Returns the checked tags."""
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("A cancelled meeting cannot be changed any more."))
+    _apply(meeting, fields)
+    if meeting.pk is not None:
+        counts = _counts(meeting)
+        if meeting.capacity is not None and meeting.capacity < counts["taken"]:
+            raise ValidationError({"capacity": ngettext(
+                "%(n)d person already has a place: there must be at least that many places.",
+                "%(n)d people already have a place: there must be at least that many places.",
+                counts["taken"]) % {"n": counts["taken"]}})
+        if not meeting.has_waiting_list and counts["waiting"]:
+            raise ValidationError({"has_waiting_list": _(
+                "People are on the waiting list: cancel their registrations first.")})
+    checked = None if tags is None else _clean_tags(meeting.region_id, tags)
+    # The database checks the same rules; clean() says them beside their fields.
+    meeting.full_clean(validate_constraints=False)
+    return checked
+
+
+def check_meeting_change(*, actor: User, meeting: Meeting | None = None,
+                         region: Region | None = None, tags: Iterable[Tag] | None = None,
+                         **fields) -> None:
+    """Whether create_meeting (meeting None) or update_meeting would take these fields,
+    without writing: the same permission check and rules, refused the same way. For a form
+    that must know before it saves (the admin's); the write checks again, under the lock."""
+    if meeting is None:
+        _changed(_draft(actor=actor, region=region), fields, tags)
+    else:
+        permissions.require_manage(actor, meeting)
+        _changed(Meeting.objects.get(pk=meeting.pk), fields, tags)
+
+
+@transaction.atomic
+def create_meeting(*, actor: User, region: Region | None = None, tags: Iterable[Tag] = (),
+                   **fields) -> Meeting:
+    """A draft; publish_meeting makes it visible to its audience."""
+    meeting = _draft(actor=actor, region=region)
+    tags = _changed(meeting, fields, tags)
+    meeting.save()
+    meeting.tags.set(tags)
+    return meeting
+
+
 @transaction.atomic
 def update_meeting(*, actor: User, meeting: Meeting, tags: Iterable[Tag] | None = None,
                    **fields) -> Meeting:
     permissions.require_manage(actor, meeting)
     meeting = _locked_meeting(meeting.pk)
-    if meeting.status == Meeting.Status.CANCELLED:
-        raise ValidationError(_("A cancelled meeting cannot be changed any more."))
     before = {name: getattr(meeting, name) for name in (*TIME_AND_PLACE, "capacity")}
-    _apply(meeting, fields)
-    counts = _counts(meeting)
-    if meeting.capacity is not None and meeting.capacity < counts["taken"]:
-        raise ValidationError({"capacity": ngettext(
-            "%(n)d person already has a place: there must be at least that many places.",
-            "%(n)d people already have a place: there must be at least that many places.",
-            counts["taken"]) % {"n": counts["taken"]}})
-    if not meeting.has_waiting_list and counts["waiting"]:
-        raise ValidationError({"has_waiting_list": _(
-            "People are on the waiting list: cancel their registrations first.")})
-    if tags is not None:
-        tags = _clean_tags(meeting.region_id, tags)
-    meeting.full_clean(validate_constraints=False)
+    tags = _changed(meeting, fields, tags)
     changed = [name for name in TIME_AND_PLACE if getattr(meeting, name) != before[name]]
     if changed:
         meeting.sequence += 1
