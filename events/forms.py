@@ -82,7 +82,3 @@ def _session_label(item) -> str:
     when = f"{time_format(localtime(item.starts_at))}–{time_format(localtime(item.ends_at))}"
     return " · ".join(part for part in (when, item.title, item.room) if part)
 
-
-class ReasonForm(ValidTextMixin, forms.Form):
-    reason = forms.CharField(label=_("Reason (shown to the person concerned)"),
-                             max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -96,38 +96,32 @@ def register(request, meeting_id: int):
     return _meeting_page(request, meeting, form=form, status=400)
 
 
-def _own_registration(request, meeting_id: int) -> tuple[Meeting, Registration | None]:
+def _act_on_own_registration(request, meeting_id: int, service, done: str):
+    """Cancel or accept: the viewer's own registration (none to guess at), the service, and
+    its refusal or `done` as the message on the meeting page."""
     meeting = selectors.get_meeting(viewer=request.user, meeting_id=meeting_id)
-    return meeting, selectors.get_own_registration(viewer=request.user, meeting=meeting)
+    registration = selectors.get_own_registration(viewer=request.user, meeting=meeting)
+    if registration is None:
+        messages.info(request, _("You have no registration for this meeting."))
+        return redirect(meeting)
+    try:
+        service(actor=request.user, registration=registration)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect(meeting)
 
 
 @login_required
 @require_POST
 def cancel(request, meeting_id: int):
-    meeting, registration = _own_registration(request, meeting_id)
-    if registration is None:
-        messages.info(request, _("You have no registration for this meeting."))
-        return redirect(meeting)
-    try:
-        services.cancel_registration(actor=request.user, registration=registration)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Your registration has been cancelled."))
-    return redirect(meeting)
+    return _act_on_own_registration(request, meeting_id, services.cancel_registration,
+                                    _("Your registration has been cancelled."))
 
 
 @login_required
 @require_POST
 def accept_offer(request, meeting_id: int):
-    meeting, registration = _own_registration(request, meeting_id)
-    if registration is None:
-        messages.info(request, _("You have no registration for this meeting."))
-        return redirect(meeting)
-    try:
-        services.accept_offer(actor=request.user, registration=registration)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The place is yours. See you there!"))
-    return redirect(meeting)
+    return _act_on_own_registration(request, meeting_id, services.accept_offer,
+                                    _("The place is yours. See you there!"))

@@ -573,3 +573,18 @@ def test_selectors_count_places_and_list_only_consenting_participants(staff):
     listed = selectors.list_meetings(viewer=staff).get(pk=meeting.pk)
     assert (listed.places_taken, listed.waiting_count) == (2, 1)
     assert [r.pk for r in selectors.list_participants(meeting=meeting)] == [shown.pk]
+
+
+def test_check_meeting_change_refuses_as_the_write_would_and_writes_nothing(staff):
+    meeting = make_meeting(organiser=staff, capacity=2)
+    services.register(actor=make_user(), meeting=meeting)
+    services.register(actor=make_user(), meeting=meeting)
+    with pytest.raises(ValidationError) as refused:
+        services.check_meeting_change(actor=staff, meeting=meeting, capacity=1)
+    assert "capacity" in refused.value.error_dict
+    services.check_meeting_change(actor=staff, meeting=meeting, capacity=3, title="Groter")
+    assert (_fresh(meeting).capacity, meeting.title) == (2, "Werkplaatsbijeenkomst Zegveld")
+    with pytest.raises(PermissionDenied):
+        services.check_meeting_change(actor=make_user(), meeting=None, region=None, title="X",
+                                      **_times())
+    assert Meeting.objects.count() == 1
