@@ -290,3 +290,13 @@ def test_the_overview_asks_as_many_queries_for_twenty_meetings_as_for_two(client
     for _ in range(18):
         _many_registrations(make_meeting(organiser=staff, region=region, tags=[tag]), 3)
     assert _count(client, OVERVIEW) == small
+
+
+def test_an_organiser_sees_a_draft_with_no_registration_form_yet(client, staff):
+    draft = make_meeting(organiser=staff, publish=False)
+    client.force_login(staff)
+    response = client.get(_page(draft))
+    assert response.status_code == 200 and response.context["form"] is None
+    assert response.context["can_manage"]
+    assert "Registration opens once the meeting is published." in response.content.decode() \
+        or "Aanmelden kan zodra de bijeenkomst is gepubliceerd." in response.content.decode()
