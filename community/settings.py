@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "forums",
     "notifications",
     "moderation",
+    "events",
     "community",
 ]
 

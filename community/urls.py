@@ -24,5 +24,6 @@ urlpatterns = [
     path("meldingen/", include("notifications.urls")),
     path("", include("forums.urls")),
     path("moderatie/", include("moderation.urls")),
+    path("bijeenkomsten/", include("events.urls")),
     path("beheer/", admin.site.urls),
 ]
