@@ -185,7 +185,7 @@ def test_capacity_cannot_go_below_the_places_taken(staff):
     with pytest.raises(ValidationError) as refused:
         services.update_meeting(actor=staff, meeting=meeting, capacity=1, title="Kleiner")
     assert refused.value.message_dict["capacity"] == [
-        "2 people already have a place: there must be at least that many places."]
+        "2 mensen hebben al een plek: er moeten minstens zoveel plaatsen zijn."]
     assert (_fresh(meeting).capacity, meeting.title) == (3, "Werkplaatsbijeenkomst Zegveld")
     services.update_meeting(actor=staff, meeting=meeting, capacity=2)
     assert _fresh(meeting).capacity == 2
@@ -323,7 +323,7 @@ def test_a_full_meeting_without_a_waiting_list_says_so_and_writes_nothing(staff,
     latecomer = make_user()
     with pytest.raises(ValidationError) as refused:
         services.register(actor=latecomer, meeting=meeting)
-    assert refused.value.messages == ["This meeting is full."]
+    assert refused.value.messages == ["Deze bijeenkomst is vol."]
     assert not Registration.objects.filter(user=latecomer).exists()
 
 
@@ -346,7 +346,7 @@ def test_no_registration_once_the_meeting_has_started(staff):
     meeting = start_in_the_past(make_meeting(organiser=staff))
     with pytest.raises(ValidationError) as refused:
         services.register(actor=make_user(), meeting=meeting)
-    assert "started" in refused.value.messages[0]
+    assert "begonnen" in refused.value.messages[0]
     assert not Registration.objects.exists()
 
 
@@ -377,7 +377,7 @@ def test_answers_are_checked_against_their_questions_and_nothing_is_half_written
                           answers={diet.pk: "Geen", menu.pk: "Vlees", topics.pk: ["Lucht"]})
     assert set(refused.value.error_dict) == {lunch.field_name, menu.field_name,
                                              topics.field_name}
-    assert refused.value.message_dict[lunch.field_name] == ["Please answer this question."]
+    assert refused.value.message_dict[lunch.field_name] == ["Beantwoord deze vraag."]
     assert not Registration.objects.exists() and not Answer.objects.exists()
 
     registration = services.register(
@@ -406,9 +406,9 @@ def test_parallel_sessions_are_chosen_once_each_and_never_overbooked(staff):
                                           ends_at=meeting.starts_at + timedelta(hours=1))
     first = services.register(actor=make_user(), meeting=meeting, sessions=[peat, later])
     assert set(first.sessions.all()) == {peat, later}
-    not_ours = "Choose from this meeting's sessions."
-    refusals = [([peat.pk], "“Veenweide” is full"),
-                ([peat, soil], "take place at the same time"),
+    not_ours = "Kies uit de sessies van deze bijeenkomst."
+    refusals = [([peat.pk], "“Veenweide” is vol"),
+                ([peat, soil], "zijn tegelijk"),
                 ([plenary], not_ours),
                 ([_session(staff, make_meeting(organiser=staff), "Elders")], not_ours)]
     member = make_user()
@@ -474,7 +474,7 @@ def test_you_cancel_your_own_registration_only_and_only_until_the_start(staff):
     start_in_the_past(meeting)
     with pytest.raises(ValidationError) as refused:
         services.cancel_registration(actor=registration.user, registration=registration)
-    assert "started" in refused.value.messages[0]
+    assert "begonnen" in refused.value.messages[0]
     assert _fresh(registration).status == "confirmed"
 
 
@@ -553,7 +553,7 @@ def test_an_expired_offer_cannot_be_accepted(staff):
         offered_until=timezone.now() - timedelta(minutes=1))
     with pytest.raises(ValidationError) as refused:
         services.accept_offer(actor=second.user, registration=second)
-    assert "ran out" in refused.value.messages[0]
+    assert "verlopen" in refused.value.messages[0]
     assert _fresh(second).status == "offered"
 
 
