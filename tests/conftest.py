@@ -74,8 +74,11 @@ def site_log(logger_name: str):
             handler.setStream(old)
 
 
-def page_queries(client, url: str) -> int:
-    """How many queries one visit of the page makes (it must answer 200)."""
+def page_queries(client, url: str, *, first_visit: bool = False) -> int:
+    """How many queries one visit of the page makes (it must answer 200). `first_visit` empties
+    the cache first, so the visit is counted and cached fragments are rendered afresh."""
+    if first_visit:
+        cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx)
@@ -109,6 +112,12 @@ def region():
 def forums(region):
     """The region's standard forums: (algemeen: members only, verslagen, vragen: public)."""
     return make_forums(region)
+
+
+@pytest.fixture
+def forum(forums):
+    """The region's public questions forum (vragen)."""
+    return forums[2]
 
 
 @pytest.fixture

@@ -308,6 +308,14 @@ def page(context):
     return context.new_page()
 
 
+@pytest.fixture(scope="session")
+def axe():
+    """axe-core, run in a page with `tests.browser.helpers.assert_no_axe_violations`."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
 def log_in_context(context, user, live_url: str) -> None:
     """Gives `context` a logged-in session for `user`, as if they had just logged in and
     confirmed their password (so allauth's reauthentication check passes)."""

@@ -8,27 +8,21 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from notifications import tokens
 from regions import services as region_services
 from regions.models import Role
-from tests.browser.helpers import tr
+from tests.browser.helpers import (
+    LANGUAGES,
+    anonymous_at,
+    assert_no_axe_violations,
+    logged_in_as,
+    tr,
+)
 from tests.factories import PASSWORD, make_member, make_region
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-LANGUAGES = ["nl", "en"]
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
 
 
 class Scene:
@@ -46,17 +40,6 @@ class Scene:
                                     motivation="Ik werk in de buurt.")
 
 
-def _anonymous(url):
-    return lambda scene, page, log_in: url(scene) if callable(url) else url
-
-
-def _as(who, url):
-    def setup(scene, page, log_in):
-        log_in(page.context, getattr(scene, who))
-        return url(scene) if callable(url) else url
-    return setup
-
-
 def _mfa_login_step(scene, page, log_in):
     """The login's second step: the password was right, now the TOTP code."""
     page.goto("/account/login/")
@@ -68,41 +51,29 @@ def _mfa_login_step(scene, page, log_in):
 
 
 PAGES = {
-    "home": _anonymous("/"),
-    "region-anonymous": _anonymous(lambda s: s.region.get_absolute_url()),
-    "region-member": _as("member", lambda s: s.region.get_absolute_url()),
-    "region-request-form": _as("outsider", lambda s: f"/regio/{s.region.slug}/lid-worden/"),
-    "member-list": _as("member", lambda s: f"/regio/{s.region.slug}/leden/"),
-    "profile": _as("member", lambda s: f"/profiel/{s.moderator.username}/"),
-    "profile-edit": _as("member", "/profiel/bewerken/"),
-    "signup": _anonymous("/account/signup/"),
-    "login": _anonymous("/account/login/"),
+    "home": anonymous_at("/"),
+    "region-anonymous": anonymous_at(lambda s: s.region.get_absolute_url()),
+    "region-member": logged_in_as("member", lambda s: s.region.get_absolute_url()),
+    "region-request-form": logged_in_as("outsider",
+                                        lambda s: f"/regio/{s.region.slug}/lid-worden/"),
+    "member-list": logged_in_as("member", lambda s: f"/regio/{s.region.slug}/leden/"),
+    "profile": logged_in_as("member", lambda s: f"/profiel/{s.moderator.username}/"),
+    "profile-edit": logged_in_as("member", "/profiel/bewerken/"),
+    "signup": anonymous_at("/account/signup/"),
+    "login": anonymous_at("/account/login/"),
     "login-mfa-code": _mfa_login_step,
-    "reauthenticate": _as("member", "/account/reauthenticate/"),
-    "mfa-totp-setup": _as("member", "/account/2fa/totp/activate/"),
-    "region-manage": _as("moderator", lambda s: f"/regio/{s.region.slug}/beheer/"),
-    "not-found": _anonymous("/bestaat-niet/"),
-    "accessibility-statement": _anonymous("/toegankelijkheid/"),
-    "privacy": _anonymous("/privacy/"),
+    "reauthenticate": logged_in_as("member", "/account/reauthenticate/"),
+    "mfa-totp-setup": logged_in_as("member", "/account/2fa/totp/activate/"),
+    "region-manage": logged_in_as("moderator", lambda s: f"/regio/{s.region.slug}/beheer/"),
+    "not-found": anonymous_at("/bestaat-niet/"),
+    "accessibility-statement": anonymous_at("/toegankelijkheid/"),
+    "privacy": anonymous_at("/privacy/"),
     # The moderator has a notification: the outsider's membership request.
-    "notifications": _as("moderator", "/meldingen/"),
-    "notification-settings": _as("member", "/meldingen/voorkeuren/"),
-    "unsubscribe": _anonymous(lambda s: "/meldingen/afmelden/%s/" % tokens.make(s.member.pk,
-                                                                              "mention")),
+    "notifications": logged_in_as("moderator", "/meldingen/"),
+    "notification-settings": logged_in_as("member", "/meldingen/voorkeuren/"),
+    "unsubscribe": anonymous_at(lambda s: "/meldingen/afmelden/%s/" % tokens.make(s.member.pk,
+                                                                                "mention")),
 }
-
-
-def format_violations(violations: list[dict]) -> str:
-    lines = []
-    for v in violations:
-        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}\n  {v['helpUrl']}")
-        for node in v["nodes"]:
-            target = " ".join(str(t) for t in node["target"])
-            lines.append(f"    * {target}\n      {node['html'][:200]}")
-            summary = node.get("failureSummary", "").replace("\n", "\n        ")
-            if summary:
-                lines.append(f"        {summary}")
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -118,13 +89,7 @@ def test_page_has_no_axe_violations(name, language, new_context, log_in, axe):
         assert urlsplit(response.url).path == url, f"{url} redirected to {response.url}"
     expect(page.locator("html")).to_have_attribute("lang", language)
 
-    results = axe.run(page, options=AXE_OPTIONS)
-
-    violations = results.response["violations"]
-    assert not violations, (
-        f"{len(violations)} axe violation(s) on {page.url} ({language}):\n"
-        + format_violations(violations)
-    )
+    assert_no_axe_violations(axe, page, language)
 
 
 def test_language_switch_button(page):

@@ -10,22 +10,21 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forums import services as forum_services
 from forums.rendering import quote_markdown
 from regions.models import Role
-from tests.browser.helpers import tr
-from tests.browser.test_accessibility import AXE_OPTIONS, LANGUAGES, format_violations
+from tests.browser.helpers import (
+    LANGUAGES,
+    anonymous_at,
+    assert_no_axe_violations,
+    logged_in_as,
+    tr,
+)
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
 
 
 class Scene:
@@ -89,17 +88,6 @@ class Scene:
         make_post(thread=chat, author=self.reporter, body="Ik ook, met een collega.")
 
 
-def _anonymous(url):
-    return lambda scene, page, log_in: url(scene) if callable(url) else url
-
-
-def _as(who, url):
-    def setup(scene, page, log_in):
-        log_in(page.context, getattr(scene, who))
-        return url(scene) if callable(url) else url
-    return setup
-
-
 def _new_thread_with_errors(scene, page, log_in):
     """The reporter's form (report sections too), submitted empty: errors in place."""
     log_in(page.context, scene.reporter)
@@ -116,20 +104,20 @@ def page_language(page) -> str:
 
 
 PAGES = {
-    "forum": _as("member", lambda s: f"/forum/{s.vragen.pk}/"),
-    "forum-filtered": _anonymous(lambda s: f"/forum/{s.vragen.pk}/?kind=question&tag=water"),
-    "thread-anonymous": _anonymous(lambda s: s.question.get_absolute_url()),
-    "thread-member": _as("member", lambda s: s.question.get_absolute_url()),
-    "report": _anonymous(lambda s: s.report.get_absolute_url()),
-    "search": _anonymous("/zoeken/?q=peilbesluit"),
-    "latest": _as("member", "/nieuw/"),
-    "unread": _as("member", "/ongelezen/"),
-    "tag": _anonymous(lambda s: s.tag.get_absolute_url()),
+    "forum": logged_in_as("member", lambda s: f"/forum/{s.vragen.pk}/"),
+    "forum-filtered": anonymous_at(lambda s: f"/forum/{s.vragen.pk}/?kind=question&tag=water"),
+    "thread-anonymous": anonymous_at(lambda s: s.question.get_absolute_url()),
+    "thread-member": logged_in_as("member", lambda s: s.question.get_absolute_url()),
+    "report": anonymous_at(lambda s: s.report.get_absolute_url()),
+    "search": anonymous_at("/zoeken/?q=peilbesluit"),
+    "latest": logged_in_as("member", "/nieuw/"),
+    "unread": logged_in_as("member", "/ongelezen/"),
+    "tag": anonymous_at(lambda s: s.tag.get_absolute_url()),
     "new-thread-errors": _new_thread_with_errors,
-    "edit-post": _as("reporter", lambda s: f"/bericht/{s.report_opening.pk}/bewerken/"),
-    "history": _as("member", lambda s: f"/bericht/{s.opening.pk}/geschiedenis/"),
-    "manage-forums": _as("moderator", lambda s: f"/regio/{s.region.slug}/fora/"),
-    "profile": _as("moderator", lambda s: f"/profiel/{s.member.username}/"),
+    "edit-post": logged_in_as("reporter", lambda s: f"/bericht/{s.report_opening.pk}/bewerken/"),
+    "history": logged_in_as("member", lambda s: f"/bericht/{s.opening.pk}/geschiedenis/"),
+    "manage-forums": logged_in_as("moderator", lambda s: f"/regio/{s.region.slug}/fora/"),
+    "profile": logged_in_as("moderator", lambda s: f"/profiel/{s.member.username}/"),
 }
 
 def _member_thread_controls(page, lang):
@@ -190,10 +178,4 @@ def test_forum_page_has_no_axe_violations(name, language, new_context, log_in, a
     expect(page.locator("html")).to_have_attribute("lang", language)
     EXPECTED[name](page, scene, language)
 
-    results = axe.run(page, options=AXE_OPTIONS)
-
-    violations = results.response["violations"]
-    assert not violations, (
-        f"{len(violations)} axe violation(s) on {page.url} ({language}):\n"
-        + format_violations(violations)
-    )
+    assert_no_axe_violations(axe, page, language)

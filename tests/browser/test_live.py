@@ -30,12 +30,10 @@ from playwright.sync_api import expect
 
 from forums.models import Post, Thread
 from regions.models import Role
-from tests.browser.helpers import label, tr
+from tests.browser.helpers import LIVE_WITHIN_MS, assert_not_reloaded, label, mark_page, tr
 from tests.factories import make_forums, make_member, make_region, make_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LIVE_WITHIN_MS = 2000
 
 QUESTION = "Hoe vaak lezen jullie de peilbuizen uit?"
 OPENING = "Wij twijfelen tussen elke maand en elk kwartaal. Wat is jullie ervaring?"
@@ -139,15 +137,6 @@ def status(page):
 def posts_with(page, text: str):
     """The post articles on the page whose text contains `text`."""
     return page.locator("#posts").get_by_role("article").filter(has_text=text)
-
-
-def mark_page(page) -> None:
-    """A flag on this document: still there later means the page was never reloaded."""
-    page.evaluate("window.liveTestNoReload = true")
-
-
-def assert_not_reloaded(page) -> None:
-    assert page.evaluate("window.liveTestNoReload === true"), "the page was reloaded"
 
 
 def read_along(page) -> None:

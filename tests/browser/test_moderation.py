@@ -16,7 +16,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -27,28 +26,25 @@ from moderation import people, posts, region_settings
 from moderation.models import AuditEntry, Flag
 from regions import services as region_services
 from regions.models import Role
-from tests.browser.helpers import label, tr
-from tests.browser.test_accessibility import AXE_OPTIONS, LANGUAGES, format_violations
+from tests.browser.helpers import (
+    LANGUAGES,
+    LIVE_WITHIN_MS,
+    assert_no_axe_violations,
+    assert_not_reloaded,
+    label,
+    logged_in_as,
+    mark_page,
+    tr,
+)
 from tests.factories import make_forums, make_member, make_region, make_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LIVE_WITHIN_MS = 2000
 
 TITLE = "Wie kent een goede bodemadviseur?"
 OPENING = "Wij zoeken iemand voor een quickscan van de bodem bij een nieuwe wijk."
 OFFENDING = "Bel mijn collega Jan de Vries privé op 06-12345678, die weet alles."
 FLAG_TEXT = "Een privénummer van iemand die hier niet meedoet."
 HIDE_REASON = "Persoonlijke gegevens van iemand anders: telefoonnummer verwijderd."
-
-
-def mark_page(page) -> None:
-    """A flag on this document: still there later means the page was never reloaded."""
-    page.evaluate("window.liveTestNoReload = true")
-
-
-def assert_not_reloaded(page) -> None:
-    assert page.evaluate("window.liveTestNoReload === true"), "the page was reloaded"
 
 
 def queue_item(page, post: Post):
@@ -262,13 +258,6 @@ class Scene:
                                         flag_threshold=3, approval_posts=0)
 
 
-def _as(who, url):
-    def setup(scene, page, log_in):
-        log_in(page.context, getattr(scene, who))
-        return url(scene)
-    return setup
-
-
 def _flag_form_with_errors(scene, page, log_in):
     """"Something else" without an explanation: the form comes back with the error in place."""
     log_in(page.context, scene.reader)
@@ -280,17 +269,18 @@ def _flag_form_with_errors(scene, page, log_in):
 
 
 MODERATION_PAGES = {
-    "queue": _as("moderator", lambda s: reverse("moderation:region_queue",
-                                                 args=[s.region.slug])),
-    "audit-log": _as("moderator", lambda s: reverse("moderation:region_audit",
-                                                     args=[s.region.slug])),
-    "flag-form": _as("reader", lambda s: reverse("moderation:flag", args=[s.post.pk])),
+    "queue": logged_in_as("moderator", lambda s: reverse("moderation:region_queue",
+                                                          args=[s.region.slug])),
+    "audit-log": logged_in_as("moderator", lambda s: reverse("moderation:region_audit",
+                                                              args=[s.region.slug])),
+    "flag-form": logged_in_as("reader", lambda s: reverse("moderation:flag", args=[s.post.pk])),
     "flag-form-errors": _flag_form_with_errors,
-    "moderator-post": _as("moderator", lambda s: reverse("moderation:post", args=[s.post.pk])),
-    "moderator-post-hidden": _as("moderator", lambda s: reverse("moderation:post",
-                                                                 args=[s.spam.pk])),
-    "member": _as("moderator", lambda s: reverse("moderation:member",
-                                                  args=[s.member.username])),
+    "moderator-post": logged_in_as("moderator", lambda s: reverse("moderation:post",
+                                                                   args=[s.post.pk])),
+    "moderator-post-hidden": logged_in_as("moderator", lambda s: reverse("moderation:post",
+                                                                          args=[s.spam.pk])),
+    "member": logged_in_as("moderator", lambda s: reverse("moderation:member",
+                                                           args=[s.member.username])),
 }
 
 # What each page must show, so a test cannot pass on an empty or wrong page.
@@ -313,11 +303,6 @@ MODERATION_EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", list(MODERATION_PAGES))
 def test_moderation_page_has_no_axe_violations(name, language, new_context, log_in, axe):
@@ -331,10 +316,4 @@ def test_moderation_page_has_no_axe_violations(name, language, new_context, log_
     expect(page.locator("html")).to_have_attribute("lang", language)
     MODERATION_EXPECTED[name](page, scene, language)
 
-    results = axe.run(page, options=AXE_OPTIONS)
-
-    violations = results.response["violations"]
-    assert not violations, (
-        f"{len(violations)} axe violation(s) on {page.url} ({language}):\n"
-        + format_violations(violations)
-    )
+    assert_no_axe_violations(axe, page, language)

@@ -9,12 +9,10 @@ from playwright.sync_api import expect
 
 from forums import services
 from forums.models import Post
-from tests.browser.helpers import label, tr
+from tests.browser.helpers import LIVE_WITHIN_MS, label, tr
 from tests.factories import make_forums, make_member, make_region, make_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LIVE_WITHIN_MS = 2000
 
 
 def test_mention_rings_the_bell_live_and_leads_to_the_post(new_context, log_in):

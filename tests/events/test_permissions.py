@@ -122,8 +122,8 @@ def test_a_member_asking_to_organise_gets_a_plain_refusal_not_the_mfa_set_up():
 def test_a_moderator_suspended_in_their_region_does_not_organise_its_meetings_meanwhile():
     from datetime import timedelta
 
-    from moderation import permissions as moderation_permissions
     from moderation import people as moderation_services
+    from moderation import permissions as moderation_permissions
 
     region = make_region()
     moderator = make_member(region=region, role=Role.MODERATOR)

@@ -13,7 +13,7 @@ from django.utils.formats import time_format
 from forums import ratelimits
 from forums import services as forum_services
 from forums.models import Post, Thread
-from tests.factories import make_forums, make_member, make_thread
+from tests.factories import make_member, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ def limits_on(settings):
     settings.FORUM_POSTS_PER_MINUTE = 10
     settings.FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = 3
     settings.FORUM_NEW_ACCOUNT_HOURS = 24
-
-
-@pytest.fixture
-def forum():
-    return make_forums()[2]
 
 
 @pytest.fixture

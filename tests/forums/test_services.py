@@ -15,19 +15,9 @@ from forums.models import (
     ThreadSubscription,
 )
 from regions.models import Role
-from tests.factories import make_forums, make_member, make_post, make_region, make_thread, make_user
+from tests.factories import make_member, make_post, make_thread, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def region():
-    return make_region()
-
-
-@pytest.fixture
-def forums(region):
-    return make_forums(region)
 
 
 def test_new_regions_get_their_three_forums(region, forums):
@@ -37,11 +27,8 @@ def test_new_regions_get_their_three_forums(region, forums):
     assert services.create_region_forums(region=region) == forums  # idempotent
 
 
-def test_staff_adding_a_region_in_admin_creates_its_forums(client):
-    from tests.factories import make_user as mk
-
-    client.force_login(mk(staff=True, mfa=True))
-    response = client.post("/beheer/regions/region/add/", {
+def test_staff_adding_a_region_in_admin_creates_its_forums(staff_client):
+    response = staff_client.post("/beheer/regions/region/add/", {
         "slug": "nieuwe-regio", "name": "Nieuwe regio", "provinces": "[]", "theme": "",
         "category": "", "is_open": "on", "position": "20", "source": "",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",

@@ -10,7 +10,6 @@ from django.conf import settings
 
 from forums import services
 from forums.models import Post, ReportSections, ThreadEvent
-from live import broadcast
 from tests.factories import make_forums, make_member, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -20,15 +19,8 @@ LEGACY_IMG = f'<img src="{PIXEL}" alt="Kaart &amp; co" loading="lazy">'
 migration = importlib.import_module("forums.migrations.0008_stored_images_become_links")
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    sent = []
-    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
-    return sent
-
-
 def test_the_page_and_the_live_event_load_no_image_from_elsewhere(
-        client, sent, django_capture_on_commit_callbacks):
+        client, broadcasts, django_capture_on_commit_callbacks):
     forum = make_forums()[2]
     thread = make_thread(forum=forum)
     with django_capture_on_commit_callbacks(execute=True):
@@ -38,7 +30,7 @@ def test_the_page_and_the_live_event_load_no_image_from_elsewhere(
     assert "<img" not in page and "evil.example" in page
     assert f'<a href="{PIXEL}" rel="nofollow noopener noreferrer ugc">Kaart</a>' \
         in page
-    [(_group, message)] = [(g, e) for g, e in sent if e.get("type") == "thread.event"]
+    [(_group, message)] = [(g, e) for g, e in broadcasts if e.get("type") == "thread.event"]
     assert message["event"]["post_id"] == post.pk
     live_html = json.dumps(message["event"]["html"])
     assert "evil.example" in live_html and "<img" not in live_html

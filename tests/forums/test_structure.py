@@ -9,14 +9,9 @@ from django.core.exceptions import ValidationError
 from forums import search, structure
 from forums.models import Forum, Post, Thread, ThreadEvent, ThreadRedirect
 from regions.models import Role
-from tests.factories import make_forums, make_member, make_post, make_region, make_thread
+from tests.factories import make_member, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def forum() -> Forum:
-    return make_forums(make_region())[2]
 
 
 @pytest.fixture

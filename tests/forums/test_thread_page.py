@@ -8,14 +8,9 @@ from django.test import RequestFactory
 
 from forums import thread_page
 from forums.models import POSTS_PER_PAGE, Thread
-from tests.factories import make_forums, make_member, make_post, make_thread, make_user
+from tests.factories import make_member, make_post, make_thread, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def forums():
-    return make_forums()
 
 
 def _anonymous_get(thread, **query):

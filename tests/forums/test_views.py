@@ -8,29 +8,15 @@ from django.urls import reverse
 
 from forums.models import Forum, Post, Thread
 from regions.models import Role
+from tests.conftest import page_queries
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def count_queries(client, url):
-    from django.core.cache import cache
-
-    cache.clear()  # each count is a first visit: view counted, fragments rendered afresh
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return len(ctx)
-
-
-@pytest.fixture
-def region():
-    return make_region()
-
-
-@pytest.fixture
-def forums(region):
-    return make_forums(region)
+    """Each count is a first visit: the view is counted and fragments are rendered afresh."""
+    return page_queries(client, url, first_visit=True)
 
 
 @pytest.mark.parametrize("logged_in", [False, True])

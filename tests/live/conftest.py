@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from importlib import import_module
 
 import pytest
@@ -180,6 +181,32 @@ def login_session(user) -> str:
 def session_for():
     """`await session_for(user)`: the session key of a fresh login of that user."""
     return sync_to_async(login_session)
+
+
+class FakeClock:
+    """A clock for the presence and socket stores that moves only when a test sets `now`."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own; its keys are removed afterwards."""
+    prefix = f"test-live-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis_client()
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 @pytest.fixture(autouse=True)

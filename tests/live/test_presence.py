@@ -2,35 +2,11 @@
 writing at once lose nobody; the same rules in Redis and in memory."""
 
 import threading
-import uuid
 
 import pytest
-from django.conf import settings
 
 from live import presence
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def redis_client():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-@pytest.fixture
-def redis_prefix():
-    prefix = f"test-live-presence-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis_client()
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+from tests.live.conftest import FakeClock, redis_client
 
 
 def two_writers_at_once(first, second, rounds: int = 150) -> None:

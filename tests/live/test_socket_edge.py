@@ -268,15 +268,13 @@ async def test_an_unannounced_deactivation_is_found_by_the_periodic_recheck(
 
 @pytest.mark.django_db
 def test_only_a_deactivation_or_a_new_password_is_announced(
-        monkeypatch, django_capture_on_commit_callbacks):
+        broadcasts, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     from accounts.models import User
     from live import broadcast
     from tests.factories import make_user
 
-    sent = []
-    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
     user = make_user()
     changed = [(broadcast.user_group(user.pk), {"type": "account.changed"})]
     with django_capture_on_commit_callbacks(execute=True):
@@ -286,19 +284,19 @@ def test_only_a_deactivation_or_a_new_password_is_announced(
         user.save(update_fields=["last_login"])
         User.objects.get(pk=user.pk).save()
         User.objects.only("username").get(pk=user.pk).save()
-    assert sent == []
+    assert broadcasts == []
     with django_capture_on_commit_callbacks(execute=True):
         user.set_password("een-heel-nieuw-wachtwoord")
         user.save()
-    assert sent == changed
-    sent.clear()
+    assert broadcasts == changed
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         user.is_active = False
         user.save()
         user.save()  # still inactive: no second announcement
-    assert sent == changed
-    sent.clear()
+    assert broadcasts == changed
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         user.is_active = True
         user.save()
-    assert sent == []
+    assert broadcasts == []

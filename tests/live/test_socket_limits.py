@@ -17,38 +17,14 @@ from community.asgi import application
 from live import sockets
 from live.consumers import MAX_SOCKETS_PER_USER, CloseCode
 from tests.factories import make_post
-from tests.live.conftest import ORIGIN, Reader, _headers, make_communicator
+from tests.live.conftest import ORIGIN, FakeClock, Reader, _headers, make_communicator, redis_client
 from tests.live.test_thread_socket import public_question
 
 db = sync_to_async
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def redis_client():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
 def redis_store(ttl: float, prefix: str):
     return sockets.RedisSockets(redis_client(), lambda key: f"{prefix}:{key}", ttl=ttl)
-
-
-@pytest.fixture
-def redis_prefix():
-    """A key prefix of this test's own; its keys are removed afterwards."""
-    prefix = f"test-live-sockets-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis_client()
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
 
 
 # --- the stores ------------------------------------------------------------------------------

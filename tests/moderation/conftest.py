@@ -7,7 +7,6 @@ import pytest
 
 from accounts.models import User
 from forums.models import Post, Thread
-from live import broadcast
 from regions.models import Region, Role
 from tests.factories import make_forums, make_member, make_post, make_region, make_thread, make_user
 
@@ -49,11 +48,11 @@ def world(db) -> World:
 
 
 @pytest.fixture
-def broadcasts(monkeypatch):
-    """(group, event) pairs sent to the channel layer, in order."""
-    sent = []
-    monkeypatch.setattr(broadcast, "send_now", lambda group, event: sent.append((group, event)))
-    return sent
+def guard_on(settings, world):
+    """The new-member guard, switched on after the world is built: its author's thread and post
+    were published as usual. A module that holds back newcomers' posts names it in
+    `pytestmark = pytest.mark.usefixtures("guard_on")`."""
+    settings.MODERATION_NEW_MEMBER_GUARD = True
 
 
 @pytest.fixture

@@ -20,13 +20,9 @@ from notifications.models import Notification
 from regions.models import Role
 from tests.factories import make_member, make_user
 
+pytestmark = pytest.mark.usefixtures("guard_on")
+
 BODY = "Graag advies over kwelwater bij de Zuidpolder."
-
-
-@pytest.fixture(autouse=True)
-def guard_on(settings, world):
-    """After the world is built: its author's thread and post were published as usual."""
-    settings.MODERATION_NEW_MEMBER_GUARD = True
 
 
 @pytest.fixture

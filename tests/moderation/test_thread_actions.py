@@ -25,14 +25,6 @@ from tests.factories import make_member, make_post, make_thread
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def after_commit(django_capture_on_commit_callbacks):
-    """Run what follows the commit (broadcasts, signals → notifications), as in production."""
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-    return run
-
-
 def told(user, action=None):
     rows = Notification.objects.filter(recipient=user, kind=Kind.MODERATION)
     return list(rows.filter(action=action) if action else rows)

@@ -16,12 +16,9 @@ from moderation.models import AuditEntry
 from moderation.selectors import queue_count
 from tests.factories import make_member
 
+pytestmark = pytest.mark.usefixtures("guard_on")
+
 BODY = "Graag advies over kwelwater bij de Zuidpolder."
-
-
-@pytest.fixture(autouse=True)
-def guard_on(settings, world):
-    settings.MODERATION_NEW_MEMBER_GUARD = True
 
 
 @pytest.fixture
