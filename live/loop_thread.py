@@ -1,7 +1,6 @@
 """One event loop per process on a thread of its own, for sync code that must not wait for the
-channel layer: a WSGI worker's request threads hand their announcements to it
-(`asyncio.run_coroutine_threadsafe`'s way) and answer at once, as a request on daphne's loop
-does.
+channel layer: a gunicorn worker's request threads hand their announcements to it
+(`loop.call_soon_threadsafe`, as `asyncio.run_coroutine_threadsafe` does) and answer at once.
 
 The loop starts on first use and again in a forked child (threads do not survive a fork, and
 gunicorn forks its workers). At exit it gets a moment to finish what it was handed.
@@ -47,13 +46,14 @@ def _start() -> asyncio.AbstractEventLoop:
 
     threading.Thread(target=run, name="live-loop", daemon=True).start()
     started.wait()
-    atexit.register(_drain, new_loop)
+    atexit.register(_drain, new_loop, os.getpid())
     return new_loop
 
 
-def _drain(stopping: asyncio.AbstractEventLoop) -> None:
-    """At exit: wait (briefly) for the tasks still running on the loop, then stop it."""
-    if stopping.is_closed() or not stopping.is_running():
+def _drain(stopping: asyncio.AbstractEventLoop, owner: int | None = None) -> None:
+    """At exit: wait (briefly) for the tasks still running on the loop, then stop it. A forked
+    child inherits this exit handler but not the loop's thread: it leaves the loop alone."""
+    if owner not in (None, os.getpid()) or stopping.is_closed() or not stopping.is_running():
         return
 
     async def pending() -> None:

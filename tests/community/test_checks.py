@@ -29,4 +29,5 @@ def test_more_threads_than_pooled_connections_is_a_warning(settings):
 
 def test_without_a_pool_there_is_nothing_to_check(settings):
     settings.HTTP_THREADS = 100
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "OPTIONS": {}}}
     assert http_threads_within_database_pool(None) == []

@@ -89,6 +89,8 @@ def test_at_exit_the_loop_finishes_what_it_was_handed():
         finished.set()
 
     monkey_loop.call_soon_threadsafe(monkey_loop.create_task, slow_send())
+    loop_thread._drain(monkey_loop, owner=-1)  # a forked child's copy of the exit handler
+    assert not finished.is_set() and monkey_loop.is_running()
     loop_thread._drain(monkey_loop)
     assert finished.is_set()
 
