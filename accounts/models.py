@@ -15,28 +15,10 @@ class GovernmentLayer(models.TextChoices):
     ANDERS = "anders", _("Other (knowledge institute or partner)")
 
 
-class ShownOnPosts:
-    """Remembers, as loaded, the fields shown next to a person's posts, so that a save can tell
-    whether they changed (forums renders its cached thread HTML again only then)."""
-
-    SHOWN_FIELDS: tuple[str, ...] = ()
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance.shown_as_loaded = instance.shown_on_posts()
-        return instance
-
-    def shown_on_posts(self) -> tuple:
-        return tuple(self.__dict__.get(name) for name in self.SHOWN_FIELDS)
-
-    def shown_on_posts_changed(self) -> bool:
-        """True for a new row too: it may name posts that exist (a profile made later)."""
-        return getattr(self, "shown_as_loaded", None) != self.shown_on_posts()
-
-
-class User(ShownOnPosts, AbstractUser):
-    SHOWN_FIELDS = ("username",)  # the profile link, and the name when there is no other
+class User(AbstractUser):
+    # Shown next to a person's posts (accounts.signals.shown_on_posts_changed): the profile link,
+    # and the name when there is no other.
+    SHOWN_FIELDS = ("username",)
 
     email = models.EmailField(_("email address"), unique=True)
 
@@ -50,8 +32,8 @@ class User(ShownOnPosts, AbstractUser):
         return (profile.display_name if profile else "") or self.username
 
 
-class Profile(ShownOnPosts, models.Model):
-    SHOWN_FIELDS = ("display_name", "organisation", "government_layer")
+class Profile(models.Model):
+    SHOWN_FIELDS = ("display_name", "organisation", "government_layer")  # next to posts
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(_("display name"), max_length=60)

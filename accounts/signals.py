@@ -2,12 +2,17 @@
 service calls."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_init, post_save
-from django.dispatch import receiver
+from django.db.models.signals import post_init, post_save, pre_save
+from django.dispatch import Signal, receiver
 
 from core.session_clock import LAST_ACTIVITY, LOGGED_IN_AT
 
-from .models import User
+from .models import Profile, User
+
+# A saved User or Profile changed what is shown next to the person's posts (SHOWN_FIELDS), or is
+# new (a profile made later may name posts that exist). Sent after the save; `instance`.
+# forums renders its cached thread HTML again then; other saves (a login, a bio) send nothing.
+shown_on_posts_changed = Signal()
 
 
 @receiver(user_logged_in)
@@ -62,3 +67,29 @@ def recheck_live_sockets_when_access_ends(sender, instance, created, **kwargs):
         from live import broadcast
 
         broadcast.send_on_commit(broadcast.user_group(instance.pk), {"type": "account.changed"})
+
+
+# --- what posts show ----------------------------------------------------------------------------
+
+@receiver(pre_save, sender=User)
+@receiver(pre_save, sender=Profile)
+def compare_what_posts_show(sender, instance, update_fields=None, **kwargs):
+    """Compares the shown fields this save writes with the stored row (one small query, only
+    when the save writes one of them); post_save below announces a difference."""
+    fields = [name for name in sender.SHOWN_FIELDS
+              if update_fields is None or name in update_fields]
+    if not fields:
+        changed = False
+    elif instance.pk is None:
+        changed = True
+    else:
+        stored = sender._default_manager.filter(pk=instance.pk).values_list(*fields).first()
+        changed = stored != tuple(getattr(instance, name) for name in fields)
+    instance._shown_on_posts_changed = changed
+
+
+@receiver(post_save, sender=User)
+@receiver(post_save, sender=Profile)
+def announce_what_posts_show(sender, instance, created, **kwargs):
+    if instance.__dict__.pop("_shown_on_posts_changed", False) or created:
+        shown_on_posts_changed.send(sender=sender, instance=instance)

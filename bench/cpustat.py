@@ -4,7 +4,8 @@ which the wall-clock figures from wrk are not (run by bench/run).
   cpustat.py snap PIDS_FILE DBNAME OUT      write {group: CPU ticks} for the site's processes
   cpustat.py diff BEFORE AFTER REQUESTS     print "daphne 11.6 · postgres 2.2 · ..." in ms/request
 
-Groups: daphne (var/prod/pids), worker (the task worker), nginx (master and its workers),
+Groups: daphne and gunicorn (var/prod/pids; gunicorn's master and its worker processes),
+worker (the task worker), nginx (master and its workers),
 postgres (backends connected to DBNAME), redis (redis-server).
 """
 
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 HZ = os.sysconf("SC_CLK_TCK")
-ORDER = ["daphne", "postgres", "redis", "nginx", "worker"]
+ORDER = ["daphne", "gunicorn", "postgres", "redis", "nginx", "worker"]
 
 
 def _stat(pid: str) -> tuple[int, int] | None:
@@ -38,7 +39,9 @@ def snap(pids_file: str, dbname: str) -> dict[str, int]:
         if stat is None:
             continue
         parent, ticks = stat
-        group = site.get(pid) or (site.get(str(parent)) == "nginx" and "nginx")
+        # nginx and gunicorn: the master is in the pids file, its workers are its children.
+        group = site.get(pid) or (site.get(str(parent)) in ("nginx", "gunicorn")
+                                  and site.get(str(parent)))
         if not group:
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_text(errors="replace")

@@ -1,19 +1,20 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels' router."""
+"""ASGI entry point for daphne: the WebSockets through Channels' router. In production nginx
+sends daphne nothing else (gunicorn serves HTTP, community/wsgi.py); HTTP through Django's own
+ASGI handler is there for `runserver` and the browser tests' server."""
 
 import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 
-import django  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
-# Set up the app registry first: the handler and the routing imports below need it.
-django.setup(set_prefix=False)
+# Set up the app registry first: the routing imports below need it.
+http_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from community.http import PooledHTTPHandler  # noqa: E402
 from community.routing import websocket_urlpatterns  # noqa: E402
 from live import daphne_limits  # noqa: E402
 from live.origin import SiteOriginValidator  # noqa: E402
@@ -21,7 +22,7 @@ from live.origin import SiteOriginValidator  # noqa: E402
 daphne_limits.install()  # bad frames get close 1007/1009 rather than a dropped connection
 
 application = ProtocolTypeRouter({
-    "http": PooledHTTPHandler(),
+    "http": http_application,
     "websocket": SiteOriginValidator(
         AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
     ),

@@ -94,9 +94,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "community.urls"
 ASGI_APPLICATION = "community.asgi.application"
-# Threads per daphne process that run HTTP requests (community/http.py). Each holds at most one
-# database connection while it works, so this stays within DB_POOL_MAX (default 20).
-HTTP_THREADS = env_int("HTTP_THREADS", 16)
+# Threads per gunicorn worker process (its --threads; scripts/prod-local, docs/deploy.md). Each
+# holds at most one database connection while it works, so this stays within DB_POOL_MAX.
+HTTP_THREADS = env_int("HTTP_THREADS", 8)
+# The hottest lookups compiled to SQL once per process (core/precompiled.py); off: the plain ORM.
+PRECOMPILED_QUERIES = env_bool("PRECOMPILED_QUERIES", True)
 
 TEMPLATES = [
     {

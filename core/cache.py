@@ -6,10 +6,16 @@ take it down.
 """
 
 import logging
+import re
+import threading
 import time
+from typing import ClassVar
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.utils.functional import cached_property
+import redis
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils.module_loading import import_string
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -26,41 +32,30 @@ def _warn(operation: str) -> None:
         logger.warning("cache: Redis unavailable during %s; continuing without it", operation)
 
 
-# Django builds a cache object per request context under ASGI, and each would open its own
-# connection pool (a new TCP connection per request); one client per process is shared instead.
-_CLIENTS: dict[tuple, object] = {}
+class SharedConnectionPool(redis.ConnectionPool):
+    """One connection pool per server and options in a process, however many cache objects use
+    it: Django builds a cache object per thread (WSGI) and per context (the WebSocket side's
+    database threads under ASGI), and each would otherwise open a pool of its own, and a new TCP
+    connection with it. Django's RedisCache takes it through its documented `pool_class` option;
+    redis-py's pool itself is thread-safe and starts afresh in a forked child."""
 
+    _shared: ClassVar[dict[tuple, "SharedConnectionPool"]] = {}
+    _lock = threading.Lock()
 
-class ReusingRedisCacheClient(RedisCacheClient):
-    """Django's client builds a new redis.Redis object for every cache call (its constructor
-    fills a table of several hundred response callbacks: about a tenth of a logged-in page's
-    CPU time). A redis.Redis is thread-safe and borrows a pooled connection per command, so
-    one per pool serves every call."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> "SharedConnectionPool":
+        key = (url, repr(sorted(kwargs.items())))
+        with cls._lock:
+            pool = cls._shared.get(key)
+            if pool is None:
+                pool = cls._shared[key] = super().from_url(url, **kwargs)
+        return pool
 
 
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = ReusingRedisCacheClient
-
-    @cached_property
-    def _cache(self):
-        key = (tuple(self._servers), repr(sorted(self._options.items())))
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = _CLIENTS[key] = self._class(self._servers, **self._options)
-        return client
+        options = {"pool_class": SharedConnectionPool, **params.get("OPTIONS", {})}
+        super().__init__(server, {**params, "OPTIONS": options})
 
     def _safe(self, operation: str, default, call, *args, **kwargs):
         try:
@@ -101,3 +96,23 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         self._safe("clear", None, super().clear)
+
+
+def redis_client(alias: str = "default") -> redis.Redis | None:
+    """A Redis client on the connection pool of cache `alias` (its first server, where Django
+    writes), for structures of our own next to the cache (live's socket counts and presence);
+    None when that cache is not Redis. Built from the cache's settings as Django builds its
+    pool, so both share it (tests/core/test_cache.py checks that they do)."""
+    if not isinstance(caches[alias], RedisCache):
+        return None
+    config = settings.CACHES[alias]
+    location = config["LOCATION"]
+    server = re.split("[;,]", location)[0] if isinstance(location, str) else location[0]
+    options = dict(config.get("OPTIONS", {}))
+    for name in ("serializer", "pool_class"):
+        options.pop(name, None)
+    parser_class = options.pop("parser_class", None) or redis.connection.DefaultParser
+    if isinstance(parser_class, str):
+        parser_class = import_string(parser_class)
+    pool = SharedConnectionPool.from_url(server, parser_class=parser_class, **options)
+    return redis.Redis(connection_pool=pool)

@@ -8,6 +8,12 @@ per database with stand-in values for the parameters, keeps the SQL, and from th
 substitutes the real values and lets the ORM turn the rows into objects as usual (related
 objects from select_related, annotations, values_list tuples).
 
+Only the lookups that measurably gain from it use it (bench/README.md). PRECOMPILED_QUERIES =
+False (settings) turns it off: every call then evaluates `build`'s queryset through the plain
+ORM, with the same results (CI runs the suite once that way), so an upgrade whose ORM
+internals (the compiler's `as_sql`, the query's `get_compiler`) no longer fit can be run
+without it.
+
 Use it only for a fixed shape: `build` must produce the same SQL whatever the values, and
 each value must reach the SQL as a parameter of its own (a filter, a RawSQL parameter), not
 change the query's structure.
@@ -16,6 +22,7 @@ change the query's structure.
 import copy
 import threading
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.transaction import TransactionManagementError
 
@@ -50,6 +57,8 @@ class Precompiled:
         return queryset, compiler, sql, slots
 
     def __call__(self, **values) -> list:
+        if not settings.PRECOMPILED_QUERIES:
+            return list(self.build(**values))
         locking = self.for_update
         alias = (router.db_for_write if locking else router.db_for_read)(self.model)
         if locking and connections[alias].get_autocommit():

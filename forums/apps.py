@@ -9,6 +9,7 @@ class ForumsConfig(AppConfig):
     verbose_name = _("Forums")
 
     def ready(self) -> None:
+        from accounts.signals import shown_on_posts_changed
         from regions.signals import region_created
 
         from . import services
@@ -17,9 +18,7 @@ class ForumsConfig(AppConfig):
             lambda sender, region, **kwargs: services.create_region_forums(region=region),
             dispatch_uid="forums.create_region_forums", weak=False,
         )
-        for model in ("accounts.User", "accounts.Profile"):
-            post_save.connect(_person_saved, sender=model,
-                              dispatch_uid=f"forums.person_saved.{model}")
+        shown_on_posts_changed.connect(_person_saved, dispatch_uid="forums.person_saved")
         # Forum, tag and region names are on cached pages too (breadcrumb, tags). Saved rarely
         # (a moderator's rename, the admin; counters change through update()), so every save
         # counts as a change.
@@ -31,12 +30,10 @@ class ForumsConfig(AppConfig):
 
 def _person_saved(sender, instance, **kwargs) -> None:
     """A name, organisation or username shown on cached thread HTML (fragment_cache) changed:
-    render it again once the change commits. Other saves (a login, a bio) change nothing."""
-    if instance.shown_on_posts_changed():
-        from . import fragment_cache
+    render it again once the change commits."""
+    from . import fragment_cache
 
-        instance.shown_as_loaded = instance.shown_on_posts()
-        transaction.on_commit(fragment_cache.names_changed, robust=True)
+    transaction.on_commit(fragment_cache.names_changed, robust=True)
 
 
 def _label_saved(sender, **kwargs) -> None:

@@ -7,12 +7,13 @@ The database stays the truth; a failed send is logged and never breaks the write
 import asyncio
 import contextlib
 import logging
-import os
 import weakref
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from . import loop_thread
 
 logger = logging.getLogger(__name__)
 
@@ -47,39 +48,31 @@ def send_on_commit(group: str, event: dict) -> None:
 
 
 def send_now(group: str, event: dict) -> None:
-    """Announce without making the caller wait for the channel layer where that is possible:
-    in a request served by an event loop (daphne) the send runs on that loop and the response
-    goes out at once. Elsewhere (commands, the test client, WSGI) it is sent before returning.
-    A failed send is one warning line, never an error for the write that caused it."""
+    """Announce without making the caller wait for the channel layer where that is possible: in
+    a gunicorn worker (community/wsgi.py switches it on) the send goes to the process's loop
+    thread (live/loop_thread.py), in the order the sends were made, and the response goes out
+    at once. Elsewhere (daphne's database threads, commands, the task worker, the test client)
+    it is sent before returning. A failed send is one warning line, never an error for the
+    write that caused it."""
     layer = get_channel_layer()
     if layer is None:
         return
-    loop = _serving_loop()
-    if loop is not None:
-        try:
-            loop.call_soon_threadsafe(_send_in_order, loop, layer, group, event)
-            return
-        except RuntimeError:  # the loop closed under us (shutdown): send the slow way
-            pass
+    if _hand_to_loop_thread:
+        loop_thread.call_soon(_send_in_order, layer, group, event)
+        return
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # noqa: BLE001 - the channel layer is a doorbell, not the truth
         _log_failure(group, event)
 
 
-def _serving_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop this sync code was called from through sync_to_async, if any (the same
-    lookup async_to_sync makes; a forked child does not inherit its parent's loop)."""
-    threadlocal = SyncToAsync.threadlocal
-    loop = getattr(threadlocal, "main_event_loop", None)
-    if loop is None or getattr(threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    try:
-        asyncio.get_running_loop()
-        return None  # called on a loop's own thread: async_to_sync would refuse anyway
-    except RuntimeError:
-        pass
-    return loop if loop.is_running() and not loop.is_closed() else None
+_hand_to_loop_thread = False
+
+
+def send_from_loop_thread() -> None:
+    """For a WSGI worker: send_now hands its sends to this process's loop thread."""
+    global _hand_to_loop_thread
+    _hand_to_loop_thread = True
 
 
 # The last send scheduled on each loop: the next one waits for it, so announcements leave in
@@ -88,8 +81,9 @@ _last_send: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]"
     weakref.WeakKeyDictionary()
 
 
-def _send_in_order(loop: asyncio.AbstractEventLoop, layer, group: str, event: dict) -> None:
+def _send_in_order(layer, group: str, event: dict) -> None:
     """Runs on the loop."""
+    loop = asyncio.get_running_loop()
     previous = _last_send.get(loop)
     if previous is not None and previous.done():
         previous = None

@@ -11,14 +11,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.mfa import has_mfa, require_mfa
-from core.precompiled import Precompiled
 
 from .models import Membership, Region, Role
 
 _CACHE_ATTR = "_member_roles_cache"
-# Asked on nearly every logged-in request: compiled once per process.
-_roles_of = Precompiled(
-    Membership, lambda user: Membership.objects.filter(user=user).values_list("region_id", "role"))
 
 
 def member_roles(user) -> dict[int, str]:
@@ -27,7 +23,7 @@ def member_roles(user) -> dict[int, str]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = dict(_roles_of(user=user.pk))
+        cached = dict(Membership.objects.filter(user=user).values_list("region_id", "role"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -24,3 +24,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 FORUM_POSTS_PER_MINUTE = 0
 FORUM_NEW_ACCOUNT_THREADS_PER_HOUR = 0
 MODERATION_NEW_MEMBER_GUARD = False
+
+# {% once %}: a name a block uses but is not passed is an error (core/templatetags/fragments.py).
+ONCE_STRICT = True

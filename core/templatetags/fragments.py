@@ -5,7 +5,9 @@ rendered once per process instead of once per request.
 
 The block is rendered with nothing but the named values in its context (no request, not even
 for tags that read it directly, no user, no CSRF token), so nothing personal can slip into the
-stored copy and reach another reader: whatever else it names renders empty. Keep forms and
+stored copy and reach another reader. A name the block uses but is not passed is an error
+under DEBUG and in the tests (ONCE_STRICT), and renders empty elsewhere. Put it only around
+whole elements (tests/core/test_once_tag.py checks the templates), and keep forms and
 per-reader values outside it. A copy is kept per name, language and values, so the values
 should take few different ones (flags, kinds), never free text. Under DEBUG nothing is kept,
 so edited templates show at once.
@@ -13,6 +15,7 @@ so edited templates show at once.
 
 from django import template
 from django.conf import settings
+from django.template import Context
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 
@@ -22,6 +25,31 @@ register = template.Library()
 # named value that takes many different values; past it, blocks render every time.
 MAX_COPIES = 2000
 _copies: dict[tuple, str] = {}
+
+
+class MissingOnceValue(template.TemplateSyntaxError):
+    """A {% once %} block uses a name that is not passed to it."""
+
+
+class _BlockContext(Context):
+    """Only the named values; a name looked up beyond them is an error when strict."""
+
+    def __init__(self, block: str, values: dict, outer: Context, strict: bool):
+        super().__init__(values, autoescape=outer.autoescape, use_l10n=outer.use_l10n,
+                         use_tz=outer.use_tz)
+        self.block = block
+        self.strict = strict
+        self.request = None  # tags that read the request itself find none
+
+    def __getitem__(self, key):
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            if self.strict:
+                raise MissingOnceValue(
+                    f'{{% once "{self.block}" %}} uses {key!r}, which is not passed to it: '
+                    f'add {key}=... to the tag, or move it out of the block') from None
+            raise
 
 
 class OnceNode(template.Node):
@@ -41,10 +69,10 @@ class OnceNode(template.Node):
                get_script_prefix(), *sorted(values.items()))
         html = _copies.get(key)
         if html is None:
-            isolated = context.new(values)
-            if hasattr(isolated, "request"):
-                isolated.request = None  # tags that read the request itself find none
-            html = self.nodelist.render(isolated)
+            strict = getattr(settings, "ONCE_STRICT", settings.DEBUG)
+            isolated = _BlockContext(self.name, values, context, strict)
+            with isolated.bind_template(context.template):
+                html = self.nodelist.render(isolated)
             if not settings.DEBUG and len(_copies) < MAX_COPIES:
                 _copies[key] = html
         return html

@@ -1,4 +1,5 @@
-"""core.precompiled: the stored SQL gives what the ORM gives, on either database."""
+"""core.precompiled: the stored SQL gives what the ORM gives, on either database; with
+PRECOMPILED_QUERIES off the plain ORM answers (CI runs the whole suite once that way)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,10 +10,16 @@ from core.precompiled import Precompiled
 from forums import selectors
 from forums.models import Thread
 from regions import permissions as region_permissions
-from regions.models import Role
+from regions.models import Membership, Role
 from tests.factories import make_forums, make_member, make_region, make_thread, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _precompiled_on(settings):
+    """These tests are about the stored SQL, whatever the suite runs with."""
+    settings.PRECOMPILED_QUERIES = True
 
 
 def _fields(obj) -> dict:
@@ -41,10 +48,13 @@ def test_the_same_shape_answers_for_other_values(django_assert_num_queries):
 
 
 def test_values_list_and_missing_rows():
+    roles_of = Precompiled(Membership, lambda user: Membership.objects.filter(user=user)
+                           .values_list("region_id", "role"))
     region = make_region()
     user = make_member(region=region, role=Role.MEMBER)
-    assert region_permissions._roles_of(user=user.pk) == [(region.pk, Role.MEMBER)]
-    assert region_permissions._roles_of(user=user.pk + 1000) == []
+    assert roles_of(user=user.pk) == [(region.pk, Role.MEMBER)]
+    assert roles_of(user=user.pk + 1000) == []
+    assert region_permissions.member_roles(user) == {region.pk: Role.MEMBER}
 
 
 def test_keys_beyond_any_integer_column_match_nothing_without_asking(
@@ -103,3 +113,38 @@ def test_a_locking_lookup_outside_a_transaction_is_refused_like_the_orm_refuses_
     with transaction.atomic(), pytest.raises(ValueError, match="for_update"):
         Precompiled(Thread, lambda thread: Thread.objects.filter(pk=thread)[:1],
                     for_update=True)(thread=thread.pk)
+
+
+def test_switched_off_every_call_is_the_plain_orm(settings, django_assert_num_queries):
+    settings.PRECOMPILED_QUERIES = False
+    built = []
+
+    def build(thread):
+        built.append(thread)
+        return Thread.objects.select_related("forum__region").filter(pk=thread)[:1]
+
+    lookup = Precompiled(Thread, build)
+    first, second = make_thread(title="Eerste"), make_thread(title="Tweede")
+    with django_assert_num_queries(2):
+        assert [lookup(thread=t.pk)[0].title for t in (first, second)] == ["Eerste", "Tweede"]
+    assert built == [first.pk, second.pk]  # built anew each time, nothing stored
+    assert lookup._compiled == {}
+    assert _fields(lookup(thread=first.pk)[0]) == _fields(build(first.pk).get())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_switched_off_the_orm_s_own_refusals_hold(settings):
+    from django.db import connection, transaction
+    from django.db.transaction import TransactionManagementError
+
+    from forums import services
+
+    settings.PRECOMPILED_QUERIES = False
+
+    thread = make_thread()
+    if connection.features.has_select_for_update:  # SQLite's ORM ignores the lock instead
+        with pytest.raises(TransactionManagementError):
+            services._locked_thread(thread.pk)
+    with transaction.atomic():
+        assert services._locked_thread(thread.pk).pk == thread.pk
+    assert selectors._thread(thread=2**70) == []
