@@ -13,7 +13,7 @@ from accounts.models import Profile
 from core.text import INVALID_TEXT_MESSAGE
 from forums.models import Post, Thread
 from moderation.models import Flag
-from tests.factories import make_forums, make_member, make_thread
+from tests.factories import make_member, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -84,11 +84,6 @@ def assert_refused_in_the_field(response, field_name):
     assert "Ã©" not in html and "ÿþ" not in html
     form = response.context["form"]
     assert form.errors[field_name] == [error]
-
-
-@pytest.fixture
-def forum():
-    return make_forums()[2]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS, ids=lambda f: f.__name__)
