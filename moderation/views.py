@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -105,10 +106,10 @@ def flag_post(request, post_id: int):
 
 
 POST_ACTIONS = {
-    "hide": (posts.hide_post, _("The post is hidden.")),
-    "restore": (posts.restore_post, _("The post is visible again.")),
-    "delete": (posts.delete_post, _("The post has been deleted.")),
-    "dismiss": (posts.dismiss_flags, _("The flags have been dismissed.")),
+    "hide": (posts.hide_post, gettext_lazy("The post is hidden.")),
+    "restore": (posts.restore_post, gettext_lazy("The post is visible again.")),
+    "delete": (posts.delete_post, gettext_lazy("The post has been deleted.")),
+    "dismiss": (posts.dismiss_flags, gettext_lazy("The flags have been dismissed.")),
 }
 
 
@@ -144,9 +145,9 @@ def _apply(request, post, actions: dict) -> None:
 
 
 WAITING_ACTIONS = {
-    "approve": (approvals.approve_post, _("The post has been approved and published.")),
+    "approve": (approvals.approve_post, gettext_lazy("The post has been approved and published.")),
     "decline": (approvals.decline_post,
-                _("The post has been declined; its author reads your reason.")),
+                gettext_lazy("The post has been declined; its author reads your reason.")),
 }
 
 

@@ -211,3 +211,15 @@ def test_settings_page_changes_the_threshold_and_is_audited(world, client):
     assert client.post(url, {"flag_threshold": "9", "approval_posts": "0"}).status_code == 403
     client.force_login(make_member(region=world.region, role=Role.MEMBER))
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("language, done", [("en", "The post is hidden."),
+                                            ("nl", "Het bericht is verborgen.")])
+def test_the_outcome_of_a_post_action_is_told_in_the_moderators_language(world, client,
+                                                                         language, done):
+    client.force_login(world.moderator)
+    client.cookies["django_language"] = language
+    response = client.post(reverse("moderation:post_action", args=[world.post.pk]),
+                           {"action": "hide", "reason": "Reclame"}, follow=True)
+    assert world.fresh(world.post).is_hidden
+    assert done in response.content.decode()
