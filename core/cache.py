@@ -14,6 +14,7 @@ from typing import ClassVar
 import redis
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from django.utils.module_loading import import_string
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -70,16 +71,16 @@ class ResilientRedisCache(RedisCache):
     def get_many(self, keys, version=None):
         return self._safe("get_many", {}, super().get_many, keys, version)
 
-    def set(self, key, value, timeout=None, version=None):  # noqa: A003
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):  # noqa: A003
         self._safe("set", None, super().set, key, value, timeout, version)
 
-    def set_many(self, data, timeout=None, version=None):
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._safe("set_many", list(data), super().set_many, data, timeout, version)
 
-    def add(self, key, value, timeout=None, version=None):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._safe("add", True, super().add, key, value, timeout, version)
 
-    def touch(self, key, timeout=None, version=None):
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._safe("touch", False, super().touch, key, timeout, version)
 
     def delete(self, key, version=None):

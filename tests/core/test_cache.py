@@ -70,3 +70,23 @@ def test_the_site_s_cache_and_live_s_client_share_one_pool_on_redis():
     assert client.get(cache.make_key("core-cache-test")) is not None
     assert client.connection_pool is cache._cache.get_client(write=True).connection_pool
     assert settings.CACHES["default"]["BACKEND"] == "core.cache.ResilientRedisCache"
+
+
+@pytest.mark.redis
+def test_a_value_set_without_a_timeout_expires_after_the_cache_default():
+    """`cache.set(key, value)` means "the default timeout" (Django's DEFAULT_TIMEOUT), not
+    "forever": a value the caller forgot to give a lifetime must not stay in Redis for good."""
+    import uuid
+
+    cache = ResilientRedisCache(settings.REDIS_URL, {"TIMEOUT": 120})
+    key = f"test-cache-default-{uuid.uuid4().hex}"
+    try:
+        cache.set(key, 1)
+        cache.add(f"{key}-added", 1)
+        client = cache._cache.get_client(write=True)
+        for name in (key, f"{key}-added"):
+            assert 0 < client.ttl(cache.make_key(name)) <= 120
+        cache.set(key, 1, None)
+        assert client.ttl(cache.make_key(key)) == -1  # an explicit None still means forever
+    finally:
+        cache.delete_many([key, f"{key}-added"])
