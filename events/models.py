@@ -399,3 +399,22 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a person's calendar-feed address. The token itself is kept (its owner
+    is shown the address again on every visit); lookups go by its SHA-256 digest, so the
+    database compares a digest and the token is compared in constant time."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="calendar_feed_token")
+    token = models.CharField(max_length=64, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar subscription address")
+        verbose_name_plural = _("calendar subscription addresses")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"

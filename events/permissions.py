@@ -136,6 +136,23 @@ def can_view_online_link(user, meeting: Meeting) -> bool:
         can_manage(user, meeting) or _holds_confirmed_place(user, meeting))
 
 
+def online_link_meetings(user, meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """The list form of can_view_online_link: those of `meetings` whose link the user sees."""
+    if not user.is_authenticated:
+        return meetings.none()
+    confirmed = Registration.objects.filter(user=user, status=Registration.Status.CONFIRMED)
+    return visible_meetings(user, meetings).filter(
+        _managed_q(user) | Q(pk__in=confirmed.values("meeting_id")))
+
+
+def registration_sees_online_link(registration: Registration) -> bool:
+    """For what is sent to a registration's own address: a member as can_view_online_link
+    says, a guest once their place is confirmed."""
+    if registration.user_id is None:
+        return registration.status == Registration.Status.CONFIRMED
+    return can_view_online_link(registration.user, registration.meeting)
+
+
 def can_view_participants(user, meeting: Meeting) -> bool:
     """The participant list (of those who consented): participants, the members of the
     meeting's region, the organisers."""

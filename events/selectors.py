@@ -1,3 +1,7 @@
+import hashlib
+import hmac
+from datetime import timedelta
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -5,7 +9,14 @@ from django.utils import timezone
 from accounts.models import User
 
 from . import permissions
-from .models import ACTIVE_STATUSES, Meeting, ProgrammeItem, Registration, Speaker
+from .models import (
+    ACTIVE_STATUSES,
+    CalendarFeedToken,
+    Meeting,
+    ProgrammeItem,
+    Registration,
+    Speaker,
+)
 
 _TAKEN = Q(registrations__status__in=Registration.HOLDS_PLACE)
 _WAITING = Q(registrations__status=Registration.Status.WAITING)
@@ -80,3 +91,56 @@ def list_participants(*, meeting: Meeting) -> QuerySet[Registration]:
     return Registration.objects.filter(
         meeting=meeting, status=Registration.Status.CONFIRMED, consent_participant_list=True,
     ).select_related("user__profile").order_by("position")
+
+
+# --- Calendar feeds -------------------------------------------------------------------------
+
+# A feed holds what is coming and what ended this long ago, so a calendar keeps the recent past.
+FEED_RECENT_DAYS = 90
+# The registrations a personal feed shows: a place taken or held (an offered place too, so
+# the date is in the calendar while the offer runs). Not the waiting list.
+FEED_STATUSES = Registration.HOLDS_PLACE
+
+
+def _feed_window(now=None) -> QuerySet[Meeting]:
+    now = now or timezone.now()
+    return Meeting.objects.filter(ends_at__gt=now - timedelta(days=FEED_RECENT_DAYS)) \
+        .order_by("starts_at", "pk")
+
+
+def list_public_feed(*, now=None) -> QuerySet[Meeting]:
+    """Published meetings open to every member: never drafts, region-only or invite-only."""
+    return _feed_window(now).filter(status=Meeting.Status.PUBLISHED,
+                                    audience=Meeting.Audience.OPEN)
+
+
+def list_personal_feed(*, user: User, now=None) -> tuple[list[Meeting], set[int]]:
+    """The meetings the user holds a place in (cancelled ones too, so the calendar learns of
+    it), and the ids of those whose online link they may see."""
+    registered = Registration.objects.filter(user=user, status__in=FEED_STATUSES)
+    meetings = _feed_window(now).filter(
+        pk__in=registered.values("meeting_id"),
+        status__in=(Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED))
+    meetings = permissions.visible_meetings(user, meetings)
+    with_link = set(permissions.online_link_meetings(user, meetings).values_list("pk", flat=True))
+    return list(meetings), with_link
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_feed_token(*, user: User) -> CalendarFeedToken | None:
+    if not user.is_authenticated:
+        return None
+    return CalendarFeedToken.objects.filter(user=user).first()
+
+
+def get_feed_owner(*, token: str) -> User | None:
+    """The person whose feed address holds `token`; None for an unknown or replaced one."""
+    found = CalendarFeedToken.objects.select_related("user").filter(
+        digest=token_digest(token)).first()
+    if found is None or not hmac.compare_digest(found.token, token) \
+            or not found.user.is_active:
+        return None
+    return found.user

@@ -9,6 +9,7 @@ their places change only under it, and one lock per meeting cannot deadlock.
 Signals (events/signals.py) go out after commit, for the notifications a later stage adds.
 """
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -25,10 +26,11 @@ from forums import rendering
 from forums.models import Tag
 from regions.models import Region
 
-from . import permissions, signals
+from . import permissions, selectors, signals
 from .models import (
     ACTIVE_STATUSES,
     Answer,
+    CalendarFeedToken,
     Invitation,
     Meeting,
     ProgrammeItem,
@@ -584,3 +586,17 @@ def expire_offers(*, now: datetime | None = None) -> int:
             ended += len(stale)
             _fill_places(meeting, now)
     return ended
+
+
+# --- Calendar feeds -------------------------------------------------------------------------
+
+@transaction.atomic
+def renew_feed_token(*, actor: User) -> CalendarFeedToken:
+    """A new secret for the actor's personal calendar feed; the old address stops working."""
+    if not actor.is_authenticated:
+        raise PermissionDenied
+    token = secrets.token_urlsafe(32)
+    feed_token, _created = CalendarFeedToken.objects.update_or_create(
+        user=actor, defaults={"token": token, "digest": selectors.token_digest(token),
+                              "created_at": timezone.now()})
+    return feed_token

@@ -3,7 +3,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -13,7 +15,7 @@ from forums import permissions as forum_permissions
 from forums.models import Tag
 from regions import selectors as region_selectors
 
-from . import permissions, selectors, services
+from . import calendar, permissions, selectors, services
 from .forms import MeetingFilterForm, RegistrationForm
 from .models import Meeting, Registration
 
@@ -37,7 +39,17 @@ def overview(request, past: bool = False):
         "meetings": page.object_list, "page": page, "past": past,
         "regions": regions, "kinds": Meeting.Kind.choices, "tags": tags,
         "chosen": chosen, "query_prefix": query.urlencode(),
+        "public_feed": calendar.subscription_urls(reverse("events:public_feed")),
+        "personal_feed": _personal_feed_urls(request.user),
     })
+
+
+def _personal_feed_urls(user) -> dict[str, str] | None:
+    feed_token = selectors.get_feed_token(user=user)
+    if feed_token is None:
+        return None
+    return calendar.subscription_urls(
+        reverse("events:personal_feed", kwargs={"token": feed_token.token}))
 
 
 def _meeting_page(request, meeting: Meeting, *, form=None, status: int = 200):
@@ -125,3 +137,44 @@ def cancel(request, meeting_id: int):
 def accept_offer(request, meeting_id: int):
     return _act_on_own_registration(request, meeting_id, services.accept_offer,
                                     _("The place is yours. See you there!"))
+
+
+# --- Calendar -------------------------------------------------------------------------------
+
+def _ics(content: bytes, filename: str, *, private: bool = False) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if private:  # a personal feed or a file with the online link: no shared cache keeps it
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def meeting_ics(request, meeting_id: int):
+    meeting = selectors.get_meeting(viewer=request.user, meeting_id=meeting_id)
+    return _ics(calendar.meeting_file(meeting, viewer=request.user),
+                f"bijeenkomst-{meeting.pk}.ics", private=request.user.is_authenticated)
+
+
+def public_feed(request):
+    return _ics(calendar.feed(selectors.list_public_feed(), name=_("Werkplaats meetings")),
+                "werkplaats-agenda.ics")
+
+
+def personal_feed(request, token: str):
+    owner = selectors.get_feed_owner(token=token)
+    if owner is None:
+        raise Http404
+    meetings, with_link = selectors.list_personal_feed(user=owner)
+    return _ics(calendar.feed(meetings, online_link_ids=with_link,
+                              name=_("My Werkplaats meetings")),
+                "mijn-werkplaats-agenda.ics", private=True)
+
+
+@login_required
+@require_POST
+def renew_feed_token(request):
+    services.renew_feed_token(actor=request.user)
+    messages.success(request, _("Your calendar subscription has a new address. "
+                                "The old address no longer works."))
+    return redirect("events:overview")
