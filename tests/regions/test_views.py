@@ -161,8 +161,8 @@ def test_moderator_approves_and_changes_roles_through_the_page(client):
 def test_a_moderator_removes_a_member_and_cannot_reach_another_regions(client):
     region, elsewhere = make_region(), make_region()
     moderator = make_member(region=region, role=Role.MODERATOR)
-    member = make_member(region=region)
-    outsider = make_member(region=elsewhere)
+    member = Membership.objects.get(user=make_member(region=region), region=region)
+    outsider = Membership.objects.get(user=make_member(region=elsewhere), region=elsewhere)
     client.force_login(moderator)
     other = client.post(reverse("regions:member_remove", args=[region.slug, outsider.pk]))
     assert other.status_code == 404
