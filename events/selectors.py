@@ -80,3 +80,15 @@ def list_participants(*, meeting: Meeting) -> QuerySet[Registration]:
     return Registration.objects.filter(
         meeting=meeting, status=Registration.Status.CONFIRMED, consent_participant_list=True,
     ).select_related("user__profile").order_by("position")
+
+
+def list_next_meetings(*, viewer: User, region_id: int | None = None,
+                       limit: int = 3) -> QuerySet[Meeting]:
+    """The next published meetings the viewer may see (a region's own, or all), soonest
+    first, for the home and region pages: one query, with the places left. Drafts and
+    cancelled meetings stay out even for their managers: this is what one can still attend."""
+    meetings = Meeting.objects.upcoming().filter(status=Meeting.Status.PUBLISHED)
+    if region_id is not None:
+        meetings = meetings.filter(region_id=region_id)
+    meetings = permissions.visible_meetings(viewer, meetings.select_related("region"))
+    return with_places(meetings).order_by("starts_at", "pk")[:limit]
