@@ -163,14 +163,17 @@ def test_a_moderator_removes_a_member_and_cannot_reach_another_regions(client):
     moderator = make_member(region=region, role=Role.MODERATOR)
     member = make_member(region=region)
     outsider = make_member(region=elsewhere)
+    # The URL names a membership, not a user: their ids coincide only by chance.
+    membership = Membership.objects.get(user=member, region=region)
+    outside = Membership.objects.get(user=outsider, region=elsewhere)
     client.force_login(moderator)
-    other = client.post(reverse("regions:member_remove", args=[region.slug, outsider.pk]))
+    other = client.post(reverse("regions:member_remove", args=[region.slug, outside.pk]))
     assert other.status_code == 404
-    assert Membership.objects.filter(pk=outsider.pk).exists()
-    response = client.post(reverse("regions:member_remove", args=[region.slug, member.pk]),
+    assert Membership.objects.filter(pk=outside.pk).exists()
+    response = client.post(reverse("regions:member_remove", args=[region.slug, membership.pk]),
                            follow=True)
     assert response.status_code == 200
-    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert not Membership.objects.filter(pk=membership.pk).exists()
     assert "is uit de regio verwijderd" in response.content.decode()
 
 
