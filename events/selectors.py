@@ -144,3 +144,15 @@ def get_feed_owner(*, token: str) -> User | None:
             or not found.user.is_active:
         return None
     return found.user
+
+
+def list_next_meetings(*, viewer: User, region_id: int | None = None,
+                       limit: int = 3) -> QuerySet[Meeting]:
+    """The next published meetings the viewer may see (a region's own, or all), soonest
+    first, for the home and region pages: one query, with the places left. Drafts and
+    cancelled meetings stay out even for their managers: this is what one can still attend."""
+    meetings = Meeting.objects.upcoming().filter(status=Meeting.Status.PUBLISHED)
+    if region_id is not None:
+        meetings = meetings.filter(region_id=region_id)
+    meetings = permissions.visible_meetings(viewer, meetings.select_related("region"))
+    return with_places(meetings).order_by("starts_at", "pk")[:limit]
