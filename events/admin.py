@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ShownNotChanged
 from core.forms import add_service_errors
 
 from . import services
@@ -54,17 +55,6 @@ class MeetingAdminForm(forms.ModelForm):
         except PermissionDenied as refusal:
             raise ValidationError(str(refusal)) from refusal
         return data
-
-
-class ShownNotChanged:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProgrammeInline(ShownNotChanged, admin.TabularInline):

@@ -4,26 +4,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ShownNotChanged
+
 from .models import Membership, MembershipRequest, Region
 from .signals import region_created
 
 
-class MembershipsReadOnly:
+class MembershipsReadOnly(ShownNotChanged):
     """Memberships and roles change on the region's management page only: its services check
     the actor (staff with MFA, never their own role), record the change in the audit log and
     close the sockets that membership kept open. The admin would bypass all three through
     every path it has (form, inline, delete view, bulk action, whatever is added later), so
     here they are shown, not changed. Deleting a user or region that has members needs the
     right to delete memberships too, so the admin refuses that as well (deactivate, archive)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def management_link(region: Region) -> str:
